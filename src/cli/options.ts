@@ -1,0 +1,202 @@
+import { parseDuration } from './duration.js';
+import { parseSignal } from '../signals.js';
+
+export type LogFormat = 'text' | 'json';
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
+export interface Options {
+  help: boolean;
+  version: boolean;
+  check: boolean;
+  verbosity: Verbosity;
+  logFormat: LogFormat;
+  remapExit: number[];
+  subreaper: boolean;
+  processGroup: boolean;
+  pdeathSignal: NodeJS.Signals | null;
+  requireReaper: boolean;
+  reaperPath: string | null;
+  stopSignals: NodeJS.Signals[];
+  stopSignal: NodeJS.Signals | null;
+  rewrite: Map<NodeJS.Signals, NodeJS.Signals | null>;
+  drainDelayMs: number;
+  preStop: string[];
+  preStopTimeoutMs: number | null;
+  killAfterMs: number | null;
+  gracePeriodMs: number;
+  killMarginMs: number;
+  orphanGraceMs: number;
+  statusAddr: { host: string; port: number } | null;
+}
+
+export function defaultOptions(): Options {
+  return {
+    help: false,
+    version: false,
+    check: false,
+    verbosity: 'normal',
+    logFormat: 'text',
+    remapExit: [],
+    subreaper: false,
+    processGroup: false,
+    pdeathSignal: null,
+    requireReaper: false,
+    reaperPath: null,
+    stopSignals: ['SIGTERM', 'SIGINT', 'SIGQUIT'],
+    stopSignal: null,
+    rewrite: new Map(),
+    drainDelayMs: 0,
+    preStop: [],
+    preStopTimeoutMs: null,
+    killAfterMs: null,
+    gracePeriodMs: 30_000,
+    killMarginMs: 2_000,
+    orphanGraceMs: 1_000,
+    statusAddr: null,
+  };
+}
+
+/**
+ * One row per option. `set` receives the raw text (or `true` for a flag) and throws an Error whose
+ * message says what is wrong and how to write it. `list` options take several values: repeated on the
+ * command line, or separated in the environment variable by `envSeparator`.
+ */
+export interface OptionSpec {
+  long: string;
+  short?: string;
+  /** name of the value in --help; absent for flags */
+  value?: string;
+  list?: { envSeparator: ',' | '\n' };
+  help: string;
+  /** shown in --help and the README */
+  defaultText?: string;
+  section: 'general' | 'process' | 'shutdown';
+  set(opts: Options, raw: string | true): void;
+}
+
+export function envName(spec: OptionSpec): string {
+  return `GRACEFUL_INIT_${spec.long.toUpperCase().replaceAll('-', '_')}`;
+}
+
+const flag = (apply: (o: Options) => void) => (opts: Options, raw: string | true) => {
+  if (raw !== true) throw new Error(`takes no value`);
+  apply(opts);
+};
+
+function exitCode(raw: string): number {
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n > 255) throw new Error(`"${raw}" is not an exit code; write a number from 0 to 255`);
+  return n;
+}
+
+function rewriteRule(raw: string): [NodeJS.Signals, NodeJS.Signals | null] {
+  const [from, to, extra] = raw.split(':');
+  if (from === undefined || to === undefined || extra !== undefined || from === '' || to === '') {
+    throw new Error(`"${raw}" is not a rewrite rule; write it like TERM:QUIT (or USR1:0 to drop USR1)`);
+  }
+  return [parseSignal(from), to.trim() === '0' ? null : parseSignal(to)];
+}
+
+export function parseStatusAddr(raw: string): { host: string; port: number } {
+  const text = raw.trim();
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`"${raw}" is not an address; write it like 8081, 127.0.0.1:8081 or 0.0.0.0:8081`);
+  }
+  return { host: match[1] || match[2] || '127.0.0.1', port };
+}
+
+function oneOf<T extends string>(raw: string, allowed: readonly T[]): T {
+  const value = raw.trim().toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`"${raw}" is not one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+export const OPTION_TABLE: readonly OptionSpec[] = [
+  { long: 'help', short: 'h', section: 'general', help: 'show this help and exit', set: flag((o) => (o.help = true)) },
+  { long: 'version', short: 'V', section: 'general', help: 'print the version and the embedded Node.js version', set: flag((o) => (o.version = true)) },
+  { long: 'verbose', short: 'v', section: 'general', help: 'log what the init does (spawn, every forwarded signal, exit) to stderr', set: flag((o) => (o.verbosity = 'verbose')) },
+  { long: 'quiet', short: 'q', section: 'general', help: 'print nothing but fatal errors', set: flag((o) => (o.verbosity = 'quiet')) },
+  {
+    long: 'log-format', value: 'FORMAT', section: 'general', defaultText: 'text',
+    help: 'text or json (one object a line)',
+    set: (o, raw) => { o.logFormat = oneOf(String(raw), ['text', 'json'] as const); },
+  },
+  {
+    long: 'remap-exit', short: 'e', value: 'CODE', list: { envSeparator: ',' }, section: 'process',
+    help: 'treat exit status CODE of the app as 0 (e.g. 143 for Java); repeatable',
+    set: (o, raw) => { o.remapExit.push(exitCode(String(raw))); },
+  },
+  { long: 'subreaper', short: 's', section: 'process', help: 'register as child subreaper when not PID 1 and fail if that is impossible (done quietly by default)', set: flag((o) => (o.subreaper = true)) },
+  { long: 'process-group', short: 'g', section: 'process', help: 'run the app in its own process group and send every signal to the whole group', set: flag((o) => (o.processGroup = true)) },
+  {
+    long: 'pdeath-signal', short: 'p', value: 'SIG', section: 'process',
+    help: 'have the kernel send SIG to the init when its parent dies (handled like any received signal)',
+    set: (o, raw) => { o.pdeathSignal = parseSignal(String(raw)); },
+  },
+  { long: 'require-reaper', section: 'process', help: 'exit 1 instead of running on when the native zombie reaper cannot be loaded', set: flag((o) => (o.requireReaper = true)) },
+  {
+    long: 'reaper-path', value: 'FILE', section: 'process',
+    help: 'load the native reaper from FILE first (it is embedded, so this is rarely needed)',
+    set: (o, raw) => { o.reaperPath = String(raw); },
+  },
+  {
+    long: 'stop-signals', value: 'LIST', section: 'shutdown', defaultText: 'TERM,INT,QUIT',
+    help: 'comma-separated signals that start the shutdown sequence',
+    set: (o, raw) => { o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(parseSignal); },
+  },
+  {
+    long: 'stop-signal', value: 'SIG', section: 'shutdown', defaultText: 'the signal received',
+    help: 'signal sent to the app in the stop step',
+    set: (o, raw) => { o.stopSignal = parseSignal(String(raw)); },
+  },
+  {
+    long: 'rewrite', value: 'FROM:TO', list: { envSeparator: ',' }, section: 'shutdown',
+    help: 'send TO instead of FROM whenever FROM is forwarded (TO 0 drops it); repeatable',
+    set: (o, raw) => { const [from, to] = rewriteRule(String(raw)); o.rewrite.set(from, to); },
+  },
+  {
+    long: 'drain-delay', value: 'DUR', section: 'shutdown', defaultText: '0',
+    help: 'after the stop signal, keep the app serving this long while load balancers catch up',
+    set: (o, raw) => { o.drainDelayMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n' }, section: 'shutdown',
+    help: 'run CMD (split like a shell, run without one) after the drain; repeatable, in order',
+    set: (o, raw) => { o.preStop.push(String(raw)); },
+  },
+  {
+    long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'up to the deadline',
+    help: 'kill a pre-stop command that runs longer than DUR',
+    set: (o, raw) => { o.preStopTimeoutMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'kill-after', value: 'DUR', section: 'shutdown', defaultText: 'grace period - margin',
+    help: 'SIGKILL the app and its tree DUR after the first stop signal',
+    set: (o, raw) => { o.killAfterMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'grace-period', value: 'DUR', section: 'shutdown', defaultText: '30s',
+    help: "the pod's terminationGracePeriodSeconds, preStop hook included",
+    set: (o, raw) => { o.gracePeriodMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'kill-margin', value: 'DUR', section: 'shutdown', defaultText: '2s',
+    help: "how long before the kubelet's SIGKILL the init kills the app",
+    set: (o, raw) => { o.killMarginMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'orphan-grace', value: 'DUR', section: 'shutdown', defaultText: '1s',
+    help: 'after the app exits, how long the processes it left get after TERM before KILL',
+    set: (o, raw) => { o.orphanGraceMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'status-addr', value: 'HOST:PORT', section: 'shutdown', defaultText: 'off',
+    help: 'serve /healthz, /readyz and /prestop over HTTP (a bare port listens on 127.0.0.1)',
+    set: (o, raw) => { o.statusAddr = parseStatusAddr(String(raw)); },
+  },
+  { long: 'check', section: 'shutdown', help: 'print the planned shutdown timeline for these options and exit', set: flag((o) => (o.check = true)) },
+];

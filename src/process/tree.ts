@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { sendSignal } from './send-signal.js';
+
+/**
+ * "Every process the app left": as PID 1 of a PID namespace that is everyone but us, and kill(-1)
+ * reaches exactly them without needing /proc. Anywhere else kill(-1) would hit the whole host, so we
+ * walk our descendants in /proc instead (with the subreaper bit set, orphans are our children too).
+ */
+export interface Leftovers {
+  /** sends `signal` to every leftover process; returns how many could be signalled (-1: unknown, some) */
+  signal(signal: NodeJS.Signals): number;
+  anyLeft(): boolean;
+}
+
+export function leftoversOf(extraTargets: () => number[]): Leftovers {
+  if (process.pid === 1) {
+    return {
+      signal: (signal) => (sendSignal(-1, signal) ? -1 : 0),
+      anyLeft: () => sendSignal(-1, 0),
+    };
+  }
+  return {
+    signal(signal) {
+      let sent = 0;
+      for (const pid of new Set([...descendantsOf(process.pid), ...extraTargets()])) {
+        if (sendSignal(pid, signal)) sent++;
+      }
+      return sent;
+    },
+    anyLeft: () => descendantsOf(process.pid).some((pid) => sendSignal(pid, 0)),
+  };
+}
+
+/** Descendants found through /proc/<pid>/stat; empty when /proc is not mounted. */
+export function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = parentOf(entry);
+    if (ppid === null) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.pop() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function parentOf(pid: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // the command name is in parentheses and may itself contain ") "
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[1]);
+  } catch {
+    return null;
+  }
+}
