@@ -48,4 +48,10 @@ export interface NativeReaper {
   setForeground(fd: number, pgid: number): boolean;
   /** getpgrp() of the calling process */
   getProcessGroup(): number;
+  /**
+   * errno name ("EPERM", "ENOTTY", ...) of the last failed setChildSubreaper /
+   * setParentDeathSignal / setForeground call; undefined while none failed.
+   * A getter on the addon; optional here so test doubles need not provide it.
+   */
+  readonly lastError?: string | undefined;
 }
