@@ -1,0 +1,138 @@
+// Shared helpers for the native reaper tests (real processes, /proc inspection).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { REAP_OUT, type NativeReaper } from '../../src/reaper/native-api.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const ADDON = join(ROOT, 'dist', 'reaper.node');
+/** the pinned Node 24 used for helper processes */
+export const PINNED_NODE = join(ROOT, 'node_modules', '.bin', 'node');
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+export const EMPTY = new Int32Array(0);
+
+/** A missing tool is a skip locally, a failure in CI (CI=true). */
+export function available(what: string, ok: boolean): boolean {
+  if (!ok && process.env.CI === 'true') throw new Error(`CI=true but ${what} is not available`);
+  return ok;
+}
+
+/** (Re)build dist/reaper.node from the current sources; incremental, ~0.2 s when up to date. */
+export function buildAddon(): void {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-addon.mjs')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 180_000,
+  });
+}
+
+export interface ProcStat {
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  tpgid: number;
+}
+
+export function procStat(pid: number | 'self'): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    state: f[0] ?? '?',
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    session: Number(f[3]),
+    tpgid: Number(f[5]),
+  };
+}
+
+/** Children of this process according to /proc (pid + state letter). */
+export function myChildren(): { pid: number; state: string }[] {
+  const me = process.pid;
+  const res: { pid: number; state: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const st = procStat(Number(entry));
+    if (st && st.ppid === me) res.push({ pid: Number(entry), state: st.state });
+  }
+  return res;
+}
+
+/** SigBlk / SigIgn / SigCgt masks from /proc/<pid>/status. */
+export function signalMasks(pid: number | 'self'): { blocked: bigint; ignored: bigint; caught: bigint } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (key: string): bigint => {
+    const m = new RegExp(`^${key}:\\s*([0-9a-f]+)$`, 'm').exec(text);
+    if (!m?.[1]) throw new Error(`no ${key} in /proc/${pid}/status`);
+    return BigInt(`0x${m[1]}`);
+  };
+  return { blocked: get('SigBlk'), ignored: get('SigIgn'), caught: get('SigCgt') };
+}
+
+export function hasSignal(mask: bigint, signo: number): boolean {
+  return ((mask >> BigInt(signo - 1)) & 1n) === 1n;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface Collected {
+  status: number;
+  signaled: number;
+  code: number;
+}
+
+/**
+ * Poll reap() until `pid` is collected (bounded). On timeout the pid is killed and
+ * the call throws. Other exited non-owned children are collected on the way.
+ */
+export async function reapUntil(
+  reaper: NativeReaper,
+  pid: number,
+  opts: { owned?: Int32Array; timeoutMs?: number } = {},
+): Promise<Collected> {
+  const out = new Int32Array(REAP_OUT.length);
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  for (;;) {
+    out[REAP_OUT.watchedPid] = pid;
+    reaper.reap(opts.owned ?? EMPTY, out);
+    if (out[REAP_OUT.watchedDone] === 1) {
+      return {
+        status: out[REAP_OUT.watchedStatus] ?? -1,
+        signaled: out[REAP_OUT.watchedSignaled] ?? -1,
+        code: out[REAP_OUT.watchedCode] ?? -1,
+      };
+    }
+    if (Date.now() > deadline) {
+      killQuietly(pid);
+      throw new Error(`pid ${pid} was not collected within ${opts.timeoutMs ?? 5000} ms`);
+    }
+    await sleep(5);
+  }
+}
+
+export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves with `what` or rejects after ms (never leaves a test hanging). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function toolExists(path: string): boolean {
+  return existsSync(path);
+}

@@ -1,0 +1,533 @@
+// The native reaper against real processes. The vitest worker (pool: forks) is the
+// parent of everything spawned here; tests that need a child subreaper or a PID
+// namespace run a fixture in a separate Node process so this worker never becomes one.
+import { execFile, execFileSync, spawn as cpSpawn } from 'node:child_process';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReaper } from '../../src/reaper/load.js';
+import { REAP_OUT, type NativeReaper, type SpawnRequest } from '../../src/reaper/native-api.js';
+import { decodeWaitStatus, exitStatusFromWait } from '../../src/reaper/wait-status.js';
+import {
+  ADDON,
+  EMPTY,
+  FIXTURES,
+  PINNED_NODE,
+  ROOT,
+  available,
+  buildAddon,
+  hasSignal,
+  killQuietly,
+  myChildren,
+  procStat,
+  reapUntil,
+  signalMasks,
+  sleep,
+  toolExists,
+  within,
+} from './helpers.js';
+
+let reaper: NativeReaper;
+let scratch: string;
+const started: number[] = []; // every native pid, killed in afterAll if still there
+
+function spawnNative(req: Partial<SpawnRequest> & Pick<SpawnRequest, 'file' | 'argv'>): number {
+  const pid = reaper.spawn({ env: ['PATH=/usr/bin:/bin'], newProcessGroup: false, foreground: false, ...req });
+  started.push(pid);
+  return pid;
+}
+function sh(script: string, extra: Partial<SpawnRequest> = {}): number {
+  return spawnNative({ file: '/bin/sh', argv: ['sh', '-c', script], ...extra });
+}
+
+beforeAll(() => {
+  buildAddon();
+  const res = loadReaper({ explicitPath: ADDON });
+  if (!res.reaper) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
+  expect(res.from).toBe(ADDON);
+  reaper = res.reaper;
+  scratch = mkdtempSync(join(tmpdir(), 'reaper-test-'));
+}, 180_000);
+
+afterAll(async () => {
+  for (const pid of started) killQuietly(pid);
+  if (reaper) {
+    // collect whatever is left of ours (nothing libuv owns is alive by now)
+    const deadline = Date.now() + 2000;
+    while (started.some((p) => procStat(p)?.ppid === process.pid) && Date.now() < deadline) {
+      reaper.reap(EMPTY, new Int32Array(REAP_OUT.length));
+      await sleep(10);
+    }
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('spawn()', () => {
+  it('passes argv and env byte for byte (spaces, empty strings, unicode, no env)', async () => {
+    const outFile = join(scratch, 'argv');
+    const argv = [
+      'custom argv0 ✓',
+      '-c',
+      '/bin/cat /proc/$$/cmdline > "$1"; /bin/cat /proc/$$/environ > "$1.env"',
+      'name',
+      outFile,
+      'a b',
+      '',
+      'ünïcødé ✓ 日本語 🚀',
+      '  leading and trailing  ',
+      'tab\there',
+      'new\nline',
+      '$HOME',
+      '*',
+      '"quoted" \'single\'',
+    ];
+    const env = ['A=1', 'EMPTY=', 'SPACES=a b  c', 'UNI=ß∂ƒ✓🚀', 'EQ=x=y=z', 'NOEQUALS', 'PATH=/usr/bin:/bin'];
+    const pid = spawnNative({ file: '/bin/sh', argv, env });
+    expect(await reapUntil(reaper, pid)).toMatchObject({ signaled: 0, code: 0 });
+    expect(readFileSync(outFile)).toEqual(Buffer.from(`${argv.join('\0')}\0`));
+    expect(readFileSync(`${outFile}.env`)).toEqual(Buffer.from(`${env.join('\0')}\0`));
+
+    const pid2 = spawnNative({ file: '/bin/sh', argv: argv.slice(0, 5), env: [] });
+    expect(await reapUntil(reaper, pid2)).toMatchObject({ signaled: 0, code: 0 });
+    expect(readFileSync(`${outFile}.env`).length).toBe(0);
+  });
+
+  it.each([
+    ['ENOENT', '/nonexistent/graceful-init-test'],
+    ['ENOTDIR', '/etc/passwd/child'],
+    ['EACCES', '/etc'],
+  ])('reports %s from execve with code, errno, syscall and path', (code, file) => {
+    let err: (Error & { code?: string; errno?: number; syscall?: string; path?: string }) | undefined;
+    try {
+      spawnNative({ file, argv: ['x'] });
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect(err?.code).toBe(code);
+    expect(err?.errno).toBe(-constants.errno[code as keyof typeof constants.errno]);
+    expect(err?.syscall).toBe('execve');
+    expect(err?.path).toBe(file);
+    expect(err?.message).toContain(code);
+  });
+
+  it('reports EACCES for a file without execute bits, ENOEXEC for garbage, E2BIG for a huge argument', () => {
+    const noExec = join(scratch, 'no-exec.sh');
+    writeFileSync(noExec, '#!/bin/sh\nexit 0\n');
+    chmodSync(noExec, 0o644);
+    const garbage = join(scratch, 'garbage');
+    writeFileSync(garbage, Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0xfe]));
+    chmodSync(garbage, 0o755);
+    const codeOf = (req: Partial<SpawnRequest> & Pick<SpawnRequest, 'file' | 'argv'>): string | undefined => {
+      try {
+        spawnNative(req);
+        return 'no error';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    expect(codeOf({ file: noExec, argv: ['x'] })).toBe('EACCES');
+    expect(codeOf({ file: garbage, argv: ['x'] })).toBe('ENOEXEC');
+    expect(codeOf({ file: '/bin/true', argv: ['true', 'x'.repeat(200_000)] })).toBe('E2BIG');
+    // the failed children were collected by spawn() itself
+    expect(myChildren().filter((c) => c.state === 'Z')).toEqual([]);
+  });
+
+  it('rejects malformed requests with a TypeError before forking', () => {
+    const bad: unknown[] = [
+      undefined,
+      { file: '', argv: [], env: [] },
+      { file: '/bin/true', argv: 'true', env: [] },
+      { file: '/bin/true', argv: ['true', 1], env: [] },
+      { file: '/bin/true', argv: ['tr\0ue'], env: [] },
+      { file: '/bin/true', argv: ['true'], env: ['A=\0'] },
+      { file: '/bin/tr\0ue', argv: ['true'], env: [] },
+    ];
+    for (const req of bad) expect(() => reaper.spawn(req as SpawnRequest)).toThrow(TypeError);
+  });
+
+  it('gives the child default signal dispositions and an empty mask, and leaves ours as it was', async () => {
+    const mine = signalMasks('self');
+    // the control: Node ignores SIGPIPE, which execve would pass on
+    expect(hasSignal(mine.ignored, constants.signals.SIGPIPE)).toBe(true);
+
+    const pid = spawnNative({ file: '/bin/sleep', argv: ['sleep', '10'] });
+    const child = signalMasks(pid);
+    expect(child).toEqual({ blocked: 0n, ignored: 0n, caught: 0n });
+    expect(signalMasks('self').blocked).toBe(mine.blocked);
+
+    process.kill(pid, 'SIGTERM');
+    expect(await reapUntil(reaper, pid)).toMatchObject({ signaled: 1, code: constants.signals.SIGTERM });
+
+    // SIGPIPE is not ignored any more: the shell dies of it
+    const pipe = sh('kill -PIPE $$; exit 0');
+    expect(await reapUntil(reaper, pipe)).toMatchObject({ signaled: 1, code: constants.signals.SIGPIPE });
+  });
+
+  it('newProcessGroup puts the child in its own group (pgid == pid), otherwise it shares ours', async () => {
+    const selfStat = procStat('self');
+    expect(reaper.getProcessGroup()).toBe(selfStat?.pgrp);
+
+    const grouped = spawnNative({ file: '/bin/sleep', argv: ['sleep', '10'], newProcessGroup: true });
+    const plain = spawnNative({ file: '/bin/sleep', argv: ['sleep', '10'] });
+    expect(procStat(grouped)?.pgrp).toBe(grouped);
+    expect(procStat(plain)?.pgrp).toBe(reaper.getProcessGroup());
+
+    // a signal to the new group reaches the child
+    process.kill(-grouped, 'SIGTERM');
+    expect(await reapUntil(reaper, grouped)).toMatchObject({ signaled: 1, code: constants.signals.SIGTERM });
+    process.kill(plain, 'SIGKILL');
+    expect(await reapUntil(reaper, plain)).toMatchObject({ signaled: 1, code: constants.signals.SIGKILL });
+  });
+});
+
+describe('reap()', () => {
+  it('decodes exit codes 0/1/42/255 and signal deaths of the watched pid', async () => {
+    for (const code of [0, 1, 42, 255]) {
+      const pid = sh(`exit ${code}`);
+      const got = await reapUntil(reaper, pid);
+      expect(got).toMatchObject({ signaled: 0, code });
+      expect(decodeWaitStatus(got.status)).toEqual({ kind: 'exited', code });
+      expect(exitStatusFromWait(got.status)).toBe(code);
+    }
+    for (const name of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGQUIT'] as const) {
+      const signo = constants.signals[name];
+      const pid = sh(`ulimit -c 0; kill -${name.slice(3)} $$; exit 0`);
+      const got = await reapUntil(reaper, pid);
+      expect(got).toMatchObject({ signaled: 1, code: signo });
+      expect(decodeWaitStatus(got.status)).toMatchObject({ kind: 'signaled', signal: signo });
+      expect(exitStatusFromWait(got.status)).toBe(128 + signo);
+    }
+  });
+
+  it('returns 0 with nothing to collect and resets the out slots (keeping watchedPid)', () => {
+    const out = Int32Array.from([12345, 7, 7, 7, 7, 7]);
+    expect(reaper.reap(EMPTY, out)).toBe(0);
+    expect([...out]).toEqual([12345, 0, 0, 0, 0, 0]);
+  });
+
+  it('rejects wrong argument types and a short out array', () => {
+    expect(() => reaper.reap(new Uint32Array(0) as unknown as Int32Array, new Int32Array(6))).toThrow(TypeError);
+    expect(() => reaper.reap(EMPTY, [0, 0, 0, 0, 0, 0] as unknown as Int32Array)).toThrow(TypeError);
+    expect(() => reaper.reap(EMPTY, new Int32Array(5))).toThrow(RangeError);
+  });
+
+  it('collects every exited child in one call and counts them', async () => {
+    const pids = Array.from({ length: 25 }, (_, i) => sh(`exit ${i}`));
+    const deadline = Date.now() + 5000;
+    while (pids.some((p) => procStat(p)?.state !== 'Z') && Date.now() < deadline) await sleep(10);
+    expect(pids.every((p) => procStat(p)?.state === 'Z')).toBe(true);
+    expect(reaper.reap(EMPTY, new Int32Array(REAP_OUT.length))).toBe(25);
+    expect(pids.map((p) => procStat(p))).toEqual(pids.map(() => null));
+  });
+
+  it('stops at an owned zombie and reports it in blockedBy without collecting it', async () => {
+    const ownedPid = sh('exit 3');
+    const other = sh('exit 4');
+    const deadline = Date.now() + 5000;
+    while ([ownedPid, other].some((p) => procStat(p)?.state !== 'Z') && Date.now() < deadline) await sleep(10);
+
+    const out = new Int32Array(REAP_OUT.length);
+    out[REAP_OUT.watchedPid] = ownedPid;
+    const n = reaper.reap(Int32Array.of(ownedPid), out);
+    expect(out[REAP_OUT.blockedBy]).toBe(ownedPid);
+    expect(out[REAP_OUT.watchedDone]).toBe(0);
+    expect(n).toBeLessThanOrEqual(1); // `other` only if the kernel listed it first
+    expect(procStat(ownedPid)?.state).toBe('Z'); // still there for its owner
+
+    // once it is not owned any more it is collected with its status
+    expect(await reapUntil(reaper, ownedPid)).toMatchObject({ signaled: 0, code: 3 });
+    expect(procStat(other)).toBeNull();
+  });
+
+  it('finds owned pids in large sorted arrays (binary search)', async () => {
+    const pid = sh('exit 5');
+    const deadline = Date.now() + 5000;
+    while (procStat(pid)?.state !== 'Z' && Date.now() < deadline) await sleep(10);
+    // 1000 sorted decoys around the real pid
+    const owned = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? i + 2 : pid + i)).map((v, i) =>
+      i === 700 ? pid : v,
+    );
+    owned.sort();
+    const out = new Int32Array(REAP_OUT.length);
+    reaper.reap(owned, out);
+    expect(out[REAP_OUT.blockedBy]).toBe(pid);
+    expect(await reapUntil(reaper, pid)).toMatchObject({ code: 5 });
+  });
+
+  it('never steals a node:child_process child listed in owned (50 children, distinct codes)', async () => {
+    const kids = Array.from({ length: 50 }, (_, i) => {
+      const code = 100 + i;
+      const cp = cpSpawn('/bin/sh', ['-c', `sleep 0.0${i % 10}; exit ${code}`], { stdio: 'ignore' });
+      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        cp.on('exit', (c, s) => resolve([c, s])),
+      );
+      return { cp, code, exit };
+    });
+    const owned = Int32Array.from(kids.map((k) => k.cp.pid ?? 0)).sort();
+    expect(owned.includes(0)).toBe(false);
+    // native children exiting at the same time: reap() must take these
+    const natives = Array.from({ length: 20 }, (_, i) => sh(`sleep 0.0${i % 10}; exit 1`));
+
+    let settled = 0;
+    for (const k of kids) void k.exit.then(() => settled++);
+    let collected = 0;
+    let blocked = 0;
+    const out = new Int32Array(REAP_OUT.length);
+    const deadline = Date.now() + 10_000;
+    while ((settled < kids.length || natives.some((p) => procStat(p))) && Date.now() < deadline) {
+      // tight loop: libuv cannot run while we spin, so exited libuv children pile up in front of us
+      const spinUntil = Date.now() + 15;
+      while (Date.now() < spinUntil) {
+        collected += reaper.reap(owned, out);
+        if (out[REAP_OUT.blockedBy] !== 0) blocked++;
+      }
+      await new Promise((r) => setImmediate(r));
+      await sleep(1);
+    }
+    try {
+      const results = await within(Promise.all(kids.map((k) => k.exit)), 3000, 'child_process exit events');
+      expect(results).toEqual(kids.map((k) => [k.code, null]));
+    } finally {
+      for (const k of kids) k.cp.kill('SIGKILL');
+    }
+    expect(blocked).toBeGreaterThan(0); // the race really happened
+    expect(collected).toBe(natives.length);
+  });
+
+  it('works as a process.on("SIGCHLD") listener while libuv reaps its own children', async () => {
+    const ownedSet = new Set<number>();
+    let owned = new Int32Array(0);
+    const sync = (): void => {
+      owned = Int32Array.from(ownedSet).sort();
+    };
+    const out = new Int32Array(REAP_OUT.length);
+    let collected = 0;
+    let retry: NodeJS.Immediate | undefined;
+    const onChld = (): void => {
+      out[REAP_OUT.watchedPid] = 0;
+      collected += reaper.reap(owned, out);
+      if (out[REAP_OUT.blockedBy] !== 0 && !retry) {
+        retry = setImmediate(() => {
+          retry = undefined;
+          onChld();
+        });
+      }
+    };
+    process.on('SIGCHLD', onChld);
+    try {
+      const exits: Promise<[number, number | null, NodeJS.Signals | null]>[] = [];
+      const natives: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const code = 20 + i;
+        const cp = cpSpawn('/bin/sh', ['-c', `exit ${code}`], { stdio: 'ignore' });
+        const pid = cp.pid ?? 0;
+        ownedSet.add(pid);
+        sync();
+        exits.push(
+          new Promise((resolve) =>
+            cp.on('exit', (c, s) => {
+              ownedSet.delete(pid);
+              sync();
+              resolve([code, c, s]);
+            }),
+          ),
+        );
+        natives.push(sh(`exit ${i % 3}`));
+      }
+      const results = await within(Promise.all(exits), 10_000, 'child_process exit events');
+      for (const [want, got, signal] of results) expect([got, signal]).toEqual([want, null]);
+      const deadline = Date.now() + 5000;
+      while (natives.some((p) => procStat(p)) && Date.now() < deadline) await sleep(10);
+      expect(natives.filter((p) => procStat(p))).toEqual([]);
+      expect(collected).toBe(natives.length);
+    } finally {
+      process.removeListener('SIGCHLD', onChld);
+      if (retry) clearImmediate(retry);
+    }
+  });
+});
+
+describe('orphans (fixture process as subreaper / PID 1)', () => {
+  const runFixture = (args: string[], prefix: string[] = []): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const [cmd, ...rest] = [...prefix, PINNED_NODE, join(FIXTURES, 'orphans.mjs'), ...args];
+      execFile(
+        cmd ?? PINNED_NODE,
+        rest,
+        { env: { ...process.env, GRACEFUL_INIT_REAPER_PATH: ADDON }, timeout: 30_000, killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => {
+          if (err) return reject(new Error(`${err.message}\n${stderr}`));
+          try {
+            resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>);
+          } catch {
+            reject(new Error(`bad fixture output: ${stdout}\n${stderr}`));
+          }
+        },
+      );
+    });
+
+  it('collects 200 orphans of a shell (sleep &) and the app status, leaving no zombie', async () => {
+    const r = await runFixture(['sh']);
+    expect(r).toMatchObject({
+      subreaper: true,
+      watched: { signaled: 0, code: 7 },
+      remainingZombies: 0,
+      remainingAlive: 0,
+      timedOut: false,
+    });
+    expect(r.orphansSeen as number).toBeGreaterThan(50); // they really came to us
+    expect(r.collected as number).toBeGreaterThan(r.orphansSeen as number);
+  });
+
+  it('collects exactly 200 orphans of a parent that never waits (+ the app)', async () => {
+    const r = await runFixture(['perl']);
+    expect(r).toMatchObject({
+      subreaper: true,
+      collected: 201,
+      watched: { signaled: 0, code: 7 },
+      remainingZombies: 0,
+      remainingAlive: 0,
+      timedOut: false,
+    });
+  });
+
+  const canUnshare =
+    process.getuid?.() === 0 &&
+    toolExists('/usr/bin/unshare') &&
+    (() => {
+      try {
+        execFileSync('/usr/bin/unshare', ['-fp', '--mount-proc', '/bin/true'], { stdio: 'ignore', timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+
+  it.skipIf(!available('unshare -fp (root)', canUnshare))(
+    'as PID 1 of a new PID namespace (no subreaper needed) collects them too',
+    async () => {
+      const r = await runFixture(['perl', '--no-subreaper'], ['/usr/bin/unshare', '-fp', '--mount-proc']);
+      expect(r).toMatchObject({
+        pid: 1,
+        subreaper: null,
+        collected: 201,
+        watched: { signaled: 0, code: 7 },
+        remainingZombies: 0,
+        remainingAlive: 0,
+      });
+    },
+  );
+});
+
+describe('process attributes', () => {
+  const hasScript = toolExists('/usr/bin/script');
+
+  function onPty(foreground: 0 | 1): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        '/usr/bin/script',
+        ['-qec', `${PINNED_NODE} ${join(FIXTURES, 'foreground.mjs')} ${foreground}`, '/dev/null'],
+        {
+          env: { ...process.env, GRACEFUL_INIT_REAPER_PATH: ADDON },
+          timeout: 20_000,
+          killSignal: 'SIGKILL',
+        },
+        (err, stdout, stderr) => {
+          if (err) return reject(new Error(`${err.message}\n${stdout}\n${stderr}`));
+          const line = stdout.split(/\r?\n/).find((l) => l.startsWith('{'));
+          try {
+            resolve(JSON.parse(line ?? '') as Record<string, unknown>);
+          } catch {
+            reject(new Error(`bad fixture output: ${stdout}\n${stderr}`));
+          }
+        },
+      );
+    });
+  }
+
+  it.skipIf(!available('util-linux script', hasScript))(
+    'foreground gives the child the terminal; setForeground() takes it back without being stopped',
+    async () => {
+      const r = await onPty(1);
+      expect(r.tpgidBefore).toBe(r.myGroup);
+      expect(r).toMatchObject({ childDone: true, childSignaled: 0, childCode: 0, restored: true });
+      expect(r.tpgidWhileChild).toBe(r.childPid);
+      expect(r.tpgidAfter).toBe(r.myGroup);
+
+      const control = await onPty(0);
+      expect(control).toMatchObject({ childDone: true, childCode: 3, restored: true });
+      expect(control.tpgidWhileChild).toBe(control.myGroup);
+    },
+  );
+
+  it('setForeground() on a non-terminal returns false with lastError ENOTTY', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(reaper.setForeground(fd, reaper.getProcessGroup())).toBe(false);
+      expect(reaper.lastError).toBe('ENOTTY');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('setParentDeathSignal() rejects an invalid signal with EINVAL', () => {
+    expect(reaper.setParentDeathSignal(1000)).toBe(false);
+    expect(reaper.lastError).toBe('EINVAL');
+  });
+
+  it('setParentDeathSignal() kills a process when its parent dies', async () => {
+    // middle (sh) starts a Node child that asks for SIGTERM on parent death, then the middle is killed
+    const code = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(ADDON)});
+      if (!m.exports.setParentDeathSignal(15)) process.exit(3);
+      console.log(process.pid); setInterval(() => {}, 1000);`;
+    for (const armed of [true, false]) {
+      const script = armed ? code : code.replace('setParentDeathSignal(15)', 'setParentDeathSignal(0)');
+      const middle = cpSpawn('/bin/sh', ['-c', '"$0" -e "$1"; exit 0', PINNED_NODE, script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let grandchild = 0;
+      try {
+        const line = await within(
+          new Promise<string>((resolve) => middle.stdout.once('data', (d: Buffer) => resolve(d.toString()))),
+          10_000,
+          'grandchild start',
+        );
+        grandchild = Number(line.trim());
+        expect(grandchild).toBeGreaterThan(0);
+        middle.kill('SIGKILL');
+        const deadline = Date.now() + 3000;
+        while (Date.now() < deadline && procStat(grandchild) && procStat(grandchild)?.state !== 'Z') await sleep(20);
+        const gone = !procStat(grandchild) || procStat(grandchild)?.state === 'Z';
+        expect(gone).toBe(armed);
+      } finally {
+        middle.kill('SIGKILL');
+        if (grandchild) killQuietly(grandchild);
+      }
+    }
+  });
+});
+
+describe('loadReaper() outside the repo layout', () => {
+  it('returns reasons instead of throwing when nothing loads, and loads an explicit path', () => {
+    const run = (explicit: string, cwd: string): Record<string, unknown> => {
+      const src = `import { loadReaper } from ${JSON.stringify(join(ROOT, 'src', 'reaper', 'load.ts'))};
+        const r = loadReaper({ explicitPath: ${JSON.stringify(explicit)} });
+        console.log(JSON.stringify(r.reaper ? { from: r.from, pgrp: r.reaper.getProcessGroup() } : { reasons: r.reasons }));`;
+      const out = execFileSync(PINNED_NODE, ['--no-warnings', '--input-type=module', '-e', src], {
+        cwd,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      return JSON.parse(out.trim()) as Record<string, unknown>;
+    };
+    const fails = run('/etc/passwd', scratch);
+    expect(fails.reasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\/etc\/passwd: /), expect.stringMatching(/not found$/)]),
+    );
+    expect(run(ADDON, scratch)).toMatchObject({ from: ADDON });
+    // dev fallback: the repo's dist/reaper.node, found from the working directory
+    expect(run(join(scratch, 'missing.node'), ROOT)).toMatchObject({ from: ADDON });
+  });
+});
