@@ -52,12 +52,13 @@ const REQUIRED_FUNCTIONS = [
 
 const loaded = new Map<string, NativeReaper>();
 
-function errText(err: unknown): string {
+function errText(err: unknown, path?: string): string {
   const e = err as { code?: unknown; message?: unknown } | null;
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  const first = message.split('\n', 1)[0] ?? '';
+  let first = (typeof e?.message === 'string' ? e.message : String(err)).split('\n', 1)[0] ?? '';
+  if (path && first.startsWith(`${path}: `)) first = first.slice(path.length + 2); // dlopen repeats the path
   const code = typeof e?.code === 'string' && !first.includes(e.code) ? `${e.code}: ` : '';
-  const text = `${code}${first}`;
+  let text = `${code}${first}`;
+  if (first.includes('failed to map segment')) text += ' (noexec mount?)';
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
@@ -87,7 +88,7 @@ function tryLoad(path: string, reasons: string[]): NativeReaper | null {
     loaded.set(path, reaper);
     return reaper;
   } catch (err) {
-    reasons.push(`${path}: ${errText(err)}`);
+    reasons.push(`${path}: ${errText(err, path)}`);
     return null;
   }
 }
