@@ -47,7 +47,7 @@ const seaConfig = {
   useSnapshot: false,
   // NODE_OPTIONS belongs to the app: the init ignores it and passes it on untouched
   execArgvExtension: 'none',
-  execArgv: ['--disable-sigusr1', '--max-semi-space-size=1', '--max-old-space-size=64'],
+  execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64'],
   assets: existsSync(addon) ? { 'reaper.node': addon } : {},
 };
 writeFileSync(join(dist, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));

@@ -10,6 +10,7 @@ import { trackOwned, untrackOwned } from './process/owned-pids.js';
 import { leftoversOf, type Leftovers } from './process/tree.js';
 import { ShutdownSequence } from './shutdown.js';
 import type { SignalInbox } from './signal-inbox.js';
+import { testingCrash, testingSpawnDelay } from './testing-hooks.js';
 
 export interface RunContext {
   options: Options;
@@ -27,6 +28,7 @@ export interface RunContext {
 export async function runLifecycle({ options, command, log, inbox }: RunContext): Promise<number> {
   const plan = planShutdown(options);
 
+  await testingSpawnDelay(process.env);
   let app: App;
   try {
     app = spawnWithLibuv({ command, processGroup: options.processGroup, env: process.env });
@@ -40,9 +42,10 @@ export async function runLifecycle({ options, command, log, inbox }: RunContext)
   trackOwned(app.pid);
   void app.exited.then(() => untrackOwned(app.pid));
   log.debug(`spawned ${command.join(' ')}`, { pid: app.pid });
+  testingCrash(process.env);
 
   const leftovers = leftoversOf(() => [app.signalTarget]);
-  const unguard = guardTreeOnExit(app, leftovers);
+  const unguard = guardTreeOnExit(leftovers);
   const sequence = new ShutdownSequence(plan, app, leftovers, log);
 
   inbox.deliverTo((signal) => {
@@ -59,7 +62,7 @@ export async function runLifecycle({ options, command, log, inbox }: RunContext)
   unguard();
 
   const code = remapStatus(exit.status, options.remapExit);
-  if (sequence.started) log.summary(summaryLine(sequence, exit, left, code), { phase: sequence.phase });
+  if (sequence.started) log.summary(summaryLine(sequence, exit, left, code));
   await closeStatus(status);
   return code;
 }

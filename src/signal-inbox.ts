@@ -1,4 +1,4 @@
-import { FORWARDED_SIGNALS, IGNORED_SIGNALS } from './signals.js';
+import { ALIAS_SIGNALS, FORWARDED_SIGNALS, IGNORED_SIGNALS } from './signals.js';
 
 export type SignalHandler = (signal: NodeJS.Signals) => void;
 
@@ -13,7 +13,7 @@ export class SignalInbox {
 
   constructor() {
     for (const signal of FORWARDED_SIGNALS) process.on(signal, this.receive);
-    for (const signal of IGNORED_SIGNALS) process.on(signal, ignore);
+    for (const signal of [...IGNORED_SIGNALS, ...ALIAS_SIGNALS]) process.on(signal, ignore);
   }
 
   private readonly receive = (signal: NodeJS.Signals): void => {

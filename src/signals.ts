@@ -28,6 +28,15 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [...byNumber.entries
  */
 export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGABRT', 'SIGTRAP', 'SIGSYS'];
 
+/**
+ * Other names for signals we already catch (POLL for IO, IOT for ABRT). Node emits an event per name,
+ * so they get a silent listener too: signal-exit listens on them and, seeing itself alone, would
+ * re-raise the signal and take the init down.
+ */
+export const ALIAS_SIGNALS: readonly NodeJS.Signals[] = (Object.keys(constants.signals) as NodeJS.Signals[]).filter(
+  (name) => ALIASES.has(name) && [...FORWARDED_SIGNALS, ...IGNORED_SIGNALS].some((n) => constants.signals[n] === constants.signals[name]),
+);
+
 export function signalNumber(name: NodeJS.Signals): number {
   return constants.signals[name];
 }

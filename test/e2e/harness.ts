@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BINARY = join(ROOT, 'dist', 'graceful-init');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+const isRoot = process.getuid?.() === 0;
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
+const hasUnshare = UNSHARE !== 'unshare';
+
+/**
+ * Tests that need root and unshare run everywhere they can; in CI (CI=true) a missing requirement is
+ * a failure, never a silent skip.
+ */
+export function pid1Available(): boolean {
+  const ok = isRoot && hasUnshare;
+  if (!ok && process.env.CI === 'true') {
+    throw new Error('CI=true but PID-namespace tests cannot run here: they need root and unshare');
+  }
+  return ok;
+}
+
+export type Mode = 'pid1' | 'child';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** the init's pid as seen from here (inside the namespace it is 1) */
+  initPid(): Promise<number>;
+  result: Promise<Result>;
+}
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+  timedOut: boolean;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts the built binary, as PID 1 of a new PID namespace or as a plain child. */
+export function start(mode: Mode, args: string[], opts: RunOptions = {}): Started {
+  const [file, argv] =
+    mode === 'pid1' ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]] : [BINARY, args];
+  const child = spawn(file, argv, {
+    env: opts.env ?? cleanEnv(),
+    cwd: opts.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+  else child.stdin?.end();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killTree(child);
+  }, opts.timeoutMs ?? 15_000);
+  const result = new Promise<Result>((resolvePromise) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolvePromise({ code, signal, stdout: Buffer.concat(stdout), stderr, timedOut });
+    });
+  });
+  const initPid = async () => {
+    if (mode === 'child') return child.pid as number;
+    for (let i = 0; i < 200; i++) {
+      const kids = childrenOf(child.pid as number);
+      if (kids[0]) return kids[0];
+      await sleep(10);
+    }
+    throw new Error('the init never appeared under unshare');
+  };
+  return { child, initPid, result };
+}
+
+export function run(mode: Mode, args: string[], opts: RunOptions = {}): Promise<Result> {
+  return start(mode, args, opts).result;
+}
+
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function descendantsOf(pid: number): number[] {
+  const all: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const kid of childrenOf(queue.pop() as number)) {
+      all.push(kid);
+      queue.push(kid);
+    }
+  }
+  return all;
+}
+
+function killTree(child: ChildProcess): void {
+  if (!child.pid) return;
+  for (const pid of [...descendantsOf(child.pid).reverse(), child.pid]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** For afterEach: nothing a test started may outlive it. */
+export function killAll(): void {
+  for (const child of running) killTree(child);
+  running.clear();
+}
+
+/** The environment the init gets: ours without GRACEFUL_INIT_* and NODE_OPTIONS, plus `extra`. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('GRACEFUL_INIT_') && k !== 'NODE_OPTIONS' && !k.startsWith('VITEST') && k !== 'CI') env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value (not undefined/false), or throws after `ms`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function tempDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'gi-test-'));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export const MODES: Mode[] = ['pid1', 'child'];
