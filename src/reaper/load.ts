@@ -126,7 +126,7 @@ function ensureFile(file: string, bytes: Buffer, uid: number): 'reused' | 'writt
   const st = lstatSync(file, { throwIfNoEntry: false });
   if (st?.isFile() && st.uid === uid && st.size === bytes.length) {
     try {
-      if (readFileSync(file).length === bytes.length) return 'reused';
+      if (readFileSync(file).equals(bytes)) return 'reused';
     } catch {
       // unreadable: rewrite below
     }

@@ -5,7 +5,10 @@ import { join, resolve } from 'node:path';
 import { REAP_OUT, type NativeReaper } from '../../src/reaper/native-api.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const ADDON = join(ROOT, 'dist', 'reaper.node');
+/** what scripts/build-addon.mjs produces */
+export const DIST_ADDON = join(ROOT, 'dist', 'reaper.node');
+/** REAPER_TEST_ADDON=<file> tests another build (e.g. a deliberately broken copy) without rebuilding */
+export const ADDON = process.env.REAPER_TEST_ADDON ?? DIST_ADDON;
 /** the pinned Node 24 used for helper processes */
 export const PINNED_NODE = join(ROOT, 'node_modules', '.bin', 'node');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -19,6 +22,7 @@ export function available(what: string, ok: boolean): boolean {
 
 /** (Re)build dist/reaper.node from the current sources; incremental, ~0.2 s when up to date. */
 export function buildAddon(): void {
+  if (process.env.REAPER_TEST_ADDON) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-addon.mjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 180_000,

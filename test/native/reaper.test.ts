@@ -11,6 +11,7 @@ import { REAP_OUT, type NativeReaper, type SpawnRequest } from '../../src/reaper
 import { decodeWaitStatus, exitStatusFromWait } from '../../src/reaper/wait-status.js';
 import {
   ADDON,
+  DIST_ADDON,
   EMPTY,
   FIXTURES,
   PINNED_NODE,
@@ -30,6 +31,7 @@ import {
 
 let reaper: NativeReaper;
 let scratch: string;
+let baselineBlocked: bigint; // our signal mask before the first spawn()
 const started: number[] = []; // every native pid, killed in afterAll if still there
 
 function spawnNative(req: Partial<SpawnRequest> & Pick<SpawnRequest, 'file' | 'argv'>): number {
@@ -42,6 +44,7 @@ function sh(script: string, extra: Partial<SpawnRequest> = {}): number {
 }
 
 beforeAll(() => {
+  baselineBlocked = signalMasks('self').blocked;
   buildAddon();
   const res = loadReaper({ explicitPath: ADDON });
   if (!res.reaper) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
@@ -155,7 +158,9 @@ describe('spawn()', () => {
     const pid = spawnNative({ file: '/bin/sleep', argv: ['sleep', '10'] });
     const child = signalMasks(pid);
     expect(child).toEqual({ blocked: 0n, ignored: 0n, caught: 0n });
-    expect(signalMasks('self').blocked).toBe(mine.blocked);
+    // spawn() blocks everything around fork() and must restore our mask exactly
+    expect(mine.blocked).toBe(baselineBlocked);
+    expect(signalMasks('self').blocked).toBe(baselineBlocked);
 
     process.kill(pid, 'SIGTERM');
     expect(await reapUntil(reaper, pid)).toMatchObject({ signaled: 1, code: constants.signals.SIGTERM });
@@ -528,6 +533,6 @@ describe('loadReaper() outside the repo layout', () => {
     );
     expect(run(ADDON, scratch)).toMatchObject({ from: ADDON });
     // dev fallback: the repo's dist/reaper.node, found from the working directory
-    expect(run(join(scratch, 'missing.node'), ROOT)).toMatchObject({ from: ADDON });
+    expect(run(join(scratch, 'missing.node'), ROOT)).toMatchObject({ from: DIST_ADDON });
   });
 });
