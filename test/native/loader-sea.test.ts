@@ -31,7 +31,7 @@ interface Report {
   ms: number;
 }
 
-function runApp(env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<Report> {
+function runApp(env: NodeJS.ProcessEnv, prefix: string[] = [], sink?: (stdout: string) => void): Promise<Report> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = [...prefix, app];
     execFile(
@@ -40,8 +40,9 @@ function runApp(env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<Report> 
       { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 20_000, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`${err.message}\n${stdout}\n${stderr}`));
+        sink?.(stdout);
         try {
-          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Report);
+          resolve(JSON.parse(stdout.split('\n').findLast((l) => l.startsWith('{')) ?? '') as Report);
         } catch {
           reject(new Error(`bad output: ${stdout}\n${stderr}`));
         }
@@ -52,7 +53,6 @@ function runApp(env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<Report> 
 
 beforeAll(async () => {
   buildAddon();
-  // not under /tmp & co: the mount-namespace tests hide those behind fresh tmpfs mounts
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   work = mkdtempSync(join(cache, 'reaper-sea-'));
@@ -178,32 +178,45 @@ describe('loadReaper() in a SEA', () => {
       }
     })();
 
-  // Runs the SEA in a private mount namespace after mounting fresh tmpfs instances.
-  const inMountNs = (mounts: string[], env: NodeJS.ProcessEnv): Promise<Report> =>
-    runApp(env, [
-      '/usr/bin/unshare',
-      '-m',
-      '--propagation',
-      'private',
-      '/bin/sh',
-      '-c',
-      `${mounts.map((m) => `mount -t tmpfs ${m} || exit 90`).join('; ')}; exec "$0"`,
-    ]);
+  // Runs the SEA in a private mount namespace after `setup` (shell commands: fresh tmpfs
+  // mounts, ...). The binary is opened before the mounts and run through /proc/self/fd,
+  // so this works wherever the checkout lives (even under /tmp). `after` runs once the
+  // app has finished; its output is returned as `after`.
+  const inMountNs = async (setup: string[], env: NodeJS.ProcessEnv, after = ''): Promise<Report & { after: string }> => {
+    const script = [
+      'exec 9<"$0"',
+      ...setup.map((cmd) => `${cmd} || exit 90`),
+      '/proc/self/fd/9',
+      `echo "AFTER:$(${after || 'true'})"`,
+    ].join('\n');
+    let stdout = '';
+    const report = await runApp(env, ['/usr/bin/unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', script], (out) => {
+      stdout = out;
+    });
+    const line = stdout.split('\n').find((l) => l.startsWith('AFTER:')) ?? 'AFTER:';
+    return { ...report, after: line.slice('AFTER:'.length).trim() };
+  };
 
   it.skipIf(!available('unshare -m and tmpfs mounts (root)', canMount))(
     'skips a noexec directory and a directory owned by someone else',
     async () => {
-      const noexec = join(work, 'noexec');
-      mkdirSync(noexec);
-      const r = await inMountNs([`-o noexec tmpfs ${noexec}`, 'tmpfs /tmp'], { TMPDIR: noexec });
+      const fresh = 'mount -t tmpfs tmpfs /tmp';
+      const r = await inMountNs(
+        [fresh, 'mkdir /tmp/noexec', 'mount -t tmpfs -o noexec tmpfs /tmp/noexec'],
+        { TMPDIR: '/tmp/noexec' },
+        'ls -A /tmp/noexec',
+      );
       expect(r.from).toMatch(new RegExp(`^sea-asset:/tmp/graceful-init-${uid}/reaper-[0-9a-f]+\\.node$`));
+      expect(r.after).toBe(`graceful-init-${uid}`); // it was written there, but could not be mapped
 
-      const foreign = join(work, 'foreign');
-      mkdirSync(join(foreign, `graceful-init-${uid}`), { recursive: true });
-      chownSync(join(foreign, `graceful-init-${uid}`), 4242, 4242);
-      const r2 = await inMountNs(['tmpfs /tmp'], { TMPDIR: foreign });
-      expect(r2.from).toMatch(/^sea-asset:\/tmp\//);
-      expect(readdirSync(join(foreign, `graceful-init-${uid}`))).toEqual([]);
+      const foreign = `/tmp/foreign/graceful-init-${uid}`;
+      const r2 = await inMountNs(
+        [fresh, `mkdir -p ${foreign}`, `chown 4242:4242 ${foreign}`],
+        { TMPDIR: '/tmp/foreign' },
+        `ls -A ${foreign}; stat -c %u ${foreign}`,
+      );
+      expect(r2.from).toMatch(new RegExp(`^sea-asset:/tmp/graceful-init-${uid}/`));
+      expect(r2.after).toBe('4242'); // left empty and untouched
     },
   );
 
@@ -212,7 +225,7 @@ describe('loadReaper() in a SEA', () => {
     async () => {
       const dirs = ['/tmp', '/dev/shm', '/run', '/var/tmp'];
       const r = await inMountNs(
-        dirs.map((d) => `-o noexec tmpfs ${d}`),
+        dirs.map((d) => `mount -t tmpfs -o noexec tmpfs ${d}`),
         {},
       );
       expect(r.from).toBeUndefined();
