@@ -69,8 +69,8 @@ function acquireLock() {
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
     }
-    let holder = 0;
-    let ageMs = 0;
+    let holder;
+    let ageMs;
     try {
       ageMs = Date.now() - statSync(lockPath).mtimeMs;
       holder = Number(readFileSync(lockPath, 'utf8')) || 0;
