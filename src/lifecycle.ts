@@ -3,10 +3,10 @@ import { formatDuration } from './cli/duration.js';
 import type { Options } from './cli/options.js';
 import type { Logger } from './log.js';
 import { planShutdown } from './plan.js';
-import { LaunchError, spawnWithLibuv, type App } from './process/app.js';
+import { LaunchError, type App } from './process/app.js';
 import { describeExit, remapStatus, type AppExit } from './process/exit-status.js';
 import { guardTreeOnExit } from './process/exit-guard.js';
-import { trackOwned, untrackOwned } from './process/owned-pids.js';
+import { SetupError, Supervisor } from './process/supervisor.js';
 import { leftoversOf, type Leftovers } from './process/tree.js';
 import { ShutdownSequence } from './shutdown.js';
 import type { SignalInbox } from './signal-inbox.js';
@@ -28,19 +28,18 @@ export interface RunContext {
 export async function runLifecycle({ options, command, log, inbox }: RunContext): Promise<number> {
   const plan = planShutdown(options);
 
-  await testingSpawnDelay(process.env);
   let app: App;
   try {
-    app = spawnWithLibuv({ command, processGroup: options.processGroup, env: process.env });
+    const supervisor = new Supervisor(options, log);
+    await testingSpawnDelay(process.env);
+    app = supervisor.spawnApp({ command, processGroup: options.processGroup, env: process.env });
   } catch (err) {
-    if (err instanceof LaunchError) {
+    if (err instanceof LaunchError || err instanceof SetupError) {
       log.error(err.message);
-      return err.exitCode;
+      return err instanceof LaunchError ? err.exitCode : 1;
     }
     throw err;
   }
-  trackOwned(app.pid);
-  void app.exited.then(() => untrackOwned(app.pid));
   log.debug(`spawned ${command.join(' ')}`, { pid: app.pid });
   testingCrash(process.env);
 

@@ -11,6 +11,8 @@ export interface ShutdownPlan {
   preStop: readonly string[];
   /** per command; null means bounded only by the deadline */
   preStopTimeoutMs: number | null;
+  /** after the pre-stop commands, how long the app may take to exit by itself before the stop signal */
+  preStopWaitMs: number;
   /** from the first stop signal to SIGKILL of the app and its tree */
   killAfterMs: number;
   gracePeriodMs: number;
@@ -27,6 +29,7 @@ export function planShutdown(options: Options): ShutdownPlan {
     drainMs: options.drainDelayMs,
     preStop: options.preStop,
     preStopTimeoutMs: options.preStopTimeoutMs,
+    preStopWaitMs: options.preStop.length > 0 ? options.preStopWaitMs : 0,
     killAfterMs,
     gracePeriodMs: options.gracePeriodMs,
     orphanGraceMs: options.orphanGraceMs,
@@ -39,7 +42,7 @@ export function planShutdown(options: Options): ShutdownPlan {
 /** The latest moment the stop step can come, when every pre-stop command uses its whole timeout. */
 export function latestStopMs(plan: ShutdownPlan): number | null {
   if (plan.preStop.length > 0 && plan.preStopTimeoutMs === null) return null;
-  return Math.min(plan.killAfterMs, plan.drainMs + plan.preStop.length * (plan.preStopTimeoutMs ?? 0));
+  return Math.min(plan.killAfterMs, plan.drainMs + plan.preStop.length * (plan.preStopTimeoutMs ?? 0) + plan.preStopWaitMs);
 }
 
 function fitWarnings(plan: ShutdownPlan): string[] {
@@ -82,6 +85,9 @@ export function describePlan(plan: ShutdownPlan): string[] {
     const timeout = plan.preStopTimeoutMs === null ? 'until the deadline' : `at most ${formatDuration(plan.preStopTimeoutMs)}`;
     lines.push(`${i === 0 ? at(plan.drainMs) : ''.padEnd(9)} pre-stop ${i + 1}: ${command} (${timeout})`);
   });
+  if (plan.preStopWaitMs > 0) {
+    lines.push(`${''.padEnd(9)} then up to ${formatDuration(plan.preStopWaitMs)} for the app to exit by itself`);
+  }
   const stop = latestStopMs(plan);
   const stopAt = plan.preStop.length === 0 ? at(plan.drainMs) : `${'t<='.concat(stop === null ? formatDuration(plan.killAfterMs) : formatDuration(stop))}`.padEnd(9);
   lines.push(`${stopAt} stop: ${stopSignal} to the app`);

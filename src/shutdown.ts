@@ -18,7 +18,7 @@ export interface ShutdownRecord {
   killReason: string | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The sequence that starts at the first stop signal: drain → pre-stop → stop → (deadline) kill.
@@ -121,6 +121,10 @@ export class ShutdownSequence {
         const result = await Promise.race([runPreStop(command, i + 1, timeout, this.log), hurry.then(() => null)]);
         if (result) this.record.preStop.push(result);
       }
+      // a pre-stop command such as `nginx -s quit` returns at once while the app winds down; a stop
+      // signal now (TERM: nginx's fast shutdown) would cut what it is finishing
+      const wait = Math.min(this.plan.preStopWaitMs, this.remaining() ?? 0);
+      if (wait > 0 && !interrupted()) await Promise.race([sleep(wait), hurry]);
     }
 
     if (this.appGone || this.phase === 'killing') return;

@@ -9,8 +9,9 @@ export function parseDuration(raw: string): number {
   return Math.round(value * unitMs);
 }
 
+/** 2s, 1.5s, 0.8s (to the tenth) for the summary and --check; below 100ms in whole milliseconds. */
 export function formatDuration(ms: number): string {
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  return `${(ms / 1000).toFixed(1)}s`;
+  if (ms === 0) return '0s';
+  if (ms < 100) return `${Math.round(ms)}ms`;
+  return `${Math.round(ms / 100) / 10}s`;
 }

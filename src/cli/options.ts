@@ -22,6 +22,7 @@ export interface Options {
   drainDelayMs: number;
   preStop: string[];
   preStopTimeoutMs: number | null;
+  preStopWaitMs: number;
   killAfterMs: number | null;
   gracePeriodMs: number;
   killMarginMs: number;
@@ -48,6 +49,7 @@ export function defaultOptions(): Options {
     drainDelayMs: 0,
     preStop: [],
     preStopTimeoutMs: null,
+    preStopWaitMs: 5_000,
     killAfterMs: null,
     gracePeriodMs: 30_000,
     killMarginMs: 2_000,
@@ -172,6 +174,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'up to the deadline',
     help: 'kill a pre-stop command that runs longer than DUR',
     set: (o, raw) => { o.preStopTimeoutMs = parseDuration(String(raw)); },
+  },
+  {
+    long: 'pre-stop-wait', value: 'DUR', section: 'shutdown', defaultText: '5s',
+    help: 'after the pre-stop commands, give the app DUR to exit by itself before the stop signal (0: at once)',
+    set: (o, raw) => { o.preStopWaitMs = parseDuration(String(raw)); },
   },
   {
     long: 'kill-after', value: 'DUR', section: 'shutdown', defaultText: 'grace period - margin',

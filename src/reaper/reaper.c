@@ -308,6 +308,13 @@ static void child_exec(int report_fd, const char* file, char* const* argv, char*
     }
   }
 
+  /* Node opens its stdio close-on-exec; the app must inherit them (libuv's own
+   * spawn gets the same effect from dup2). */
+  for (int fd = 0; fd <= 2; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC)) (void)fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+
   sigset_t empty;
   sigemptyset(&empty);
   (void)sigprocmask(SIG_SETMASK, &empty, NULL);

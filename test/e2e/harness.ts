@@ -142,10 +142,10 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns a value (not undefined/false), or throws after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 5000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 5000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
@@ -166,3 +166,41 @@ export function readText(file: string): string {
 }
 
 export const MODES: Mode[] = ['pid1', 'child'];
+
+/** A free TCP port on 127.0.0.1 (bound and released; good enough for tests that start at once). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** GET http://127.0.0.1:port/path → status code, or an error name such as ECONNREFUSED. */
+export async function httpGet(port: number, path: string, timeoutMs = 5000): Promise<{ status: number | string; body: string }> {
+  const { get } = await import('node:http');
+  return new Promise((resolveGet) => {
+    const req = get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+      res.on('error', (e: NodeJS.ErrnoException) => resolveGet({ status: e.code ?? 'ERROR', body }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => resolveGet({ status: e.code ?? 'ERROR', body: '' }));
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readText(`/proc/${pid}/stat`).includes(') Z');
+  } catch {
+    return false;
+  }
+}

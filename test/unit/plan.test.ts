@@ -18,7 +18,7 @@ describe('planShutdown', () => {
   it('warns when the steps cannot fit before the deadline', () => {
     expect(planShutdown(opts({})).warnings).toEqual([]);
     expect(planShutdown(opts({ drainDelayMs: 30_000 })).warnings.join()).toMatch(/uses up the time/);
-    const tight = planShutdown(opts({ drainDelayMs: 20_000, preStop: ['x'], preStopTimeoutMs: 7_000 }));
+    const tight = planShutdown(opts({ drainDelayMs: 20_000, preStop: ['x'], preStopTimeoutMs: 5_000, preStopWaitMs: 2_000 }));
     expect(latestStopMs(tight)).toBe(27_000);
     expect(tight.warnings.join()).toMatch(/leaving the app 1s/);
     expect(planShutdown(opts({ preStop: ['x'] })).warnings.join()).toMatch(/no --pre-stop-timeout/);

@@ -1,0 +1,285 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import {
+  FIXTURES, MODES, cleanEnv, freePort, httpGet, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor,
+} from './harness.js';
+
+afterEach(killAll);
+
+const LOGGER = join(FIXTURES, 'signal-logger.sh');
+const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+/** an app that ignores TERM (and so does its sleep, which inherits the ignored disposition) */
+const STUBBORN = ['sh', '-c', 'trap "" TERM; echo $$ > "$0"; while :; do sleep 0.1; done'];
+
+describe.each(MODES)('shutdown sequence (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  it.skipIf(skip)('kills an app that ignores TERM at --kill-after, and logs it', async () => {
+    const dir = tempDir();
+    try {
+      const pidFile = join(dir.path, 'pid');
+      const init = start(mode, ['--kill-after', '1s', '--', ...STUBBORN, pidFile]);
+      const pid = await init.initPid();
+      await waitFor('app', () => lines(pidFile).length > 0);
+      const t0 = Date.now();
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      const took = Date.now() - t0;
+      expect(r.code).toBe(137);
+      expect(took).toBeGreaterThanOrEqual(950);
+      expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1s, app killed by SIGKILL at .*exit 137\n$/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('the deadline is grace period minus margin when only --grace-period is given', async () => {
+    const dir = tempDir();
+    try {
+      const pidFile = join(dir.path, 'pid');
+      const init = start(mode, ['--grace-period', '3s', '--kill-margin', '1500ms', '--', ...STUBBORN, pidFile]);
+      const pid = await init.initPid();
+      await waitFor('app', () => lines(pidFile).length > 0);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1\.5s/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('drains first: the app keeps running and gets the stop signal after --drain-delay', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, ['--drain-delay', '800ms', '--', LOGGER, log]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      await sleep(500);
+      expect(lines(log), 'no TERM yet, during the drain').toEqual(['ready']);
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'TERM']);
+      expect(r.stderr).toMatch(/^graceful-init: shutdown on SIGTERM, drain 0\.8s, SIGTERM to app at 0\.8s, app exited with 0/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('a second stop signal skips the drain; a third kills at once', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, ['--drain-delay', '20s', '--', LOGGER, log]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      await sleep(200);
+      process.kill(pid, 'SIGINT');
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'TERM']);
+      expect(r.code).toBe(0);
+
+      const pidFile = join(dir.path, 'pid');
+      const stubborn = start(mode, ['--drain-delay', '20s', '--', ...STUBBORN, pidFile]);
+      const spid = await stubborn.initPid();
+      await waitFor('app', () => lines(pidFile).length > 0);
+      for (const sig of ['SIGTERM', 'SIGTERM', 'SIGTERM'] as const) {
+        process.kill(spid, sig);
+        await sleep(150);
+      }
+      const k = await stubborn.result;
+      expect(k.code).toBe(137);
+      expect(k.stderr).toMatch(/SIGKILL \(third stop signal \(SIGTERM\)\)/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('pre-stop commands run in order, without a shell, with prefixed output; failures do not stop the sequence', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, [
+        '--pre-stop', `sh -c 'echo "first  ok"; echo oops >&2'`,
+        '--pre-stop', 'sh -c "exit 3"',
+        '--pre-stop', 'no-such-command-xyz --flag',
+        '--pre-stop', 'sleep 30',
+        '--pre-stop-timeout', '500ms',
+        '--pre-stop-wait', '0',
+        '--', LOGGER, log,
+      ]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.code).toBe(0);
+      expect(lines(log)).toEqual(['ready', 'TERM']);
+      expect(r.stdout.toString()).toBe('graceful-init: pre-stop 1: first  ok\n');
+      expect(r.stderr).toContain('graceful-init: pre-stop 1: oops\n');
+      expect(r.stderr).toMatch(/pre-stop 2: "sh -c "exit 3"" failed: exit 3; going on/);
+      expect(r.stderr).toMatch(/pre-stop 3: "no-such-command-xyz --flag" failed: "no-such-command-xyz" not found; going on/);
+      expect(r.stderr).toMatch(/pre-stop 4: "sleep 30" did not finish within 500ms and was killed/);
+      expect(r.stderr).toMatch(/shutdown on SIGTERM, pre-stop 1 ok in .*, pre-stop 2 failed \(exit 3\).*pre-stop 4 timed-out/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('waits --pre-stop-wait for an app that a pre-stop command asked to stop, and sends no signal then', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      // the pre-stop asks the app to stop with USR2, the way `nginx -s quit` sends QUIT
+      const init = start(mode, ['--pre-stop', `sh -c 'kill -USR2 $(cat ${log}.pid)'`, '--', 'sh', '-c', `echo $$ > ${log}.pid; exec ${LOGGER} ${log} USR2`]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'USR2']);
+      expect(r.stderr).not.toMatch(/to app at/);
+      expect(r.code).toBe(0);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('stops what the app left behind: TERM, then KILL after --orphan-grace', async () => {
+    const dir = tempDir();
+    try {
+      const pids = join(dir.path, 'pids');
+      const r = await run(mode, ['-v', '--orphan-grace', '700ms', '--', 'sh', '-c', `sleep 60 & echo $! >> ${pids}; sh -c 'trap "" TERM; sleep 60' & echo $! >> ${pids}; sleep 0.2; exit 5`]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/sent SIGTERM to the processes the app left\n.*sent SIGKILL to the processes the app left\n/s);
+      const left = lines(pids).map(Number);
+      expect(left).toHaveLength(2);
+      // inside a PID namespace these pids mean nothing out here, and the kernel ends the namespace anyway
+      if (mode === 'child') for (const p of left) expect(isAlive(p), `pid ${p} left running`).toBe(false);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('--stop-signal and --rewrite choose what the app gets', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, ['--stop-signal', 'QUIT', '--rewrite', 'HUP:USR1', '--', LOGGER, log, 'QUIT']);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGHUP');
+      await waitFor('USR1', () => lines(log).includes('USR1'));
+      process.kill(pid, 'SIGTERM');
+      await init.result;
+      expect(lines(log)).toEqual(['ready', 'USR1', 'QUIT']);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('kubelet-like harness', () => {
+  it.skipIf(!pid1Available())('exec preStop, TERM, KILL at the grace period: the init has exited, with its summary, before the KILL', async () => {
+    const dir = tempDir();
+    try {
+      const pidFile = join(dir.path, 'pid');
+      const graceMs = 4000;
+      // the manifest's grace period is given to the init, as the docs recommend
+      const init = start('pid1', ['--grace-period', `${graceMs}ms`, '--drain-delay', '500ms', '--', ...STUBBORN, pidFile]);
+      const pid = await init.initPid();
+      await waitFor('app', () => lines(pidFile).length > 0);
+      const podStop = Date.now();
+      let killedByKubelet = false;
+      const kubeletKill = setTimeout(() => {
+        killedByKubelet = true;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, graceMs);
+      // the exec preStop hook: it takes 1s of the grace period
+      await sleep(1000);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      clearTimeout(kubeletKill);
+      expect(killedByKubelet).toBe(false);
+      expect(Date.now() - podStop).toBeLessThan(graceMs);
+      expect(r.code).toBe(137);
+      expect(r.stderr).toMatch(/^graceful-init: shutdown on SIGTERM, drain 0\.5s, SIGTERM to app at 0\.5s, SIGKILL \(deadline\) at 2s, .*exit 137\n$/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('status endpoint', () => {
+  it('/healthz 200; /readyz 200 then 503 once shutdown starts', async () => {
+    const dir = tempDir();
+    try {
+      const port = await freePort();
+      const log = join(dir.path, 'signals');
+      const init = start('child', ['--status-addr', String(port), '--drain-delay', '1s', '--', LOGGER, log]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
+      expect((await httpGet(port, '/readyz')).status).toBe(200);
+      expect((await httpGet(port, '/nope')).status).toBe(404);
+      process.kill(pid, 'SIGTERM');
+      await sleep(200);
+      expect((await httpGet(port, '/readyz')).status).toBe(503);
+      expect((await httpGet(port, '/healthz')).status).toBe(200);
+      expect(lines(log)).toEqual(['ready']);
+      expect((await init.result).code).toBe(0);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('GET /prestop runs the sequence and answers once the app has exited', async () => {
+    const dir = tempDir();
+    try {
+      const port = await freePort();
+      const log = join(dir.path, 'signals');
+      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--drain-delay', '300ms', '--', LOGGER, log]);
+      await waitFor('ready', () => lines(log).includes('ready'));
+      await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
+      const answer = await httpGet(port, '/prestop');
+      expect(answer.status).toBe(200);
+      expect(lines(log)).toEqual(['ready', 'TERM']);
+      const r = await init.result;
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/shutdown on GET \/prestop, drain 0\.3s, SIGTERM to app/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('a port that is taken is a warning, not a failure', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const r = await run('child', ['--status-addr', String(port), '--', 'sh', '-c', 'sleep 0.3; exit 4']);
+    blocker.close();
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/cannot serve the status endpoint: .*EADDRINUSE.*; running on without it/);
+  });
+});
+
+describe('--check', () => {
+  it('prints the timeline and warns when the steps cannot fit', async () => {
+    const ok = await run('child', ['--check', '--drain-delay', '2s', '--pre-stop', 'nginx -s quit', '--pre-stop-timeout', '5s']);
+    expect(ok.code).toBe(0);
+    const text = ok.stdout.toString();
+    expect(text).toMatch(/t=0s +a stop signal arrives \(TERM, INT, QUIT\): \/readyz turns 503/);
+    expect(text).toMatch(/t=2s +pre-stop 1: nginx -s quit \(at most 5s\)/);
+    expect(text).toMatch(/t=28s +deadline: SIGKILL/);
+    expect(text).not.toMatch(/warning/);
+    const bad = await run('child', ['--check', '--drain-delay', '25s', '--pre-stop', 'x', '--pre-stop-timeout', '5s'], {
+      env: cleanEnv({ GRACEFUL_INIT_GRACE_PERIOD: '30' }),
+    });
+    expect(bad.stdout.toString()).toMatch(/warning: drain \+ pre-stop can take 28s, leaving the app 0s/);
+  });
+});
