@@ -6,6 +6,7 @@ import { planShutdown } from './plan.js';
 import { LaunchError, type App } from './process/app.js';
 import { describeExit, remapStatus, type AppExit } from './process/exit-status.js';
 import { guardTreeOnExit } from './process/exit-guard.js';
+import { appEnvironment } from './process/app-env.js';
 import { SetupError, Supervisor } from './process/supervisor.js';
 import { leftoversOf, type Leftovers } from './process/tree.js';
 import { ShutdownSequence } from './shutdown.js';
@@ -32,7 +33,7 @@ export async function runLifecycle({ options, command, log, inbox }: RunContext)
   try {
     const supervisor = new Supervisor(options, log);
     await testingSpawnDelay(process.env);
-    app = supervisor.spawnApp({ command, processGroup: options.processGroup, env: process.env });
+    app = supervisor.spawnApp({ command, processGroup: options.processGroup, env: appEnvironment(process.env) });
   } catch (err) {
     if (err instanceof LaunchError || err instanceof SetupError) {
       log.error(err.message);
