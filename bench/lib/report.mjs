@@ -1,0 +1,344 @@
+// Turns the suites' raw samples into metrics (median per init, ratio to tini from the same run,
+// PASS/MISS per target, control verdicts) and renders them: a terminal table, markdown, SVG, JSON.
+import { fmt, median, quantile } from './util.mjs';
+
+const MB = 1024;
+
+function cellOf(values, { scale = 1 } = {}) {
+  const finite = values.filter((v) => v !== null && Number.isFinite(v));
+  if (finite.length === 0) return null;
+  return { value: median(finite) * scale, n: finite.length };
+}
+
+/** Builds every metric from the raw results; each has cells per init id. */
+export function buildMetrics(raw, inits) {
+  const ids = inits.map((i) => i.id);
+  const metrics = [];
+  const add = (m) => metrics.push({ cells: {}, ratio: false, ...m });
+
+  if (raw.startup) {
+    const { samples } = raw.startup;
+    const labels = {
+      true: '`init true`: wall time',
+      bintrue: '`init -- /bin/true`: wall time',
+      first: "time to the app's first instruction",
+    };
+    for (const kind of ['true', 'bintrue', 'first']) {
+      const m = { id: `startup.${kind}`, group: 'start-up', label: labels[kind], unit: 'ms', ratio: true, cells: {} };
+      for (const id of ids) m.cells[id] = cellOf(samples[kind][id] ?? []);
+      if (kind !== 'true') m.target = { text: '≤ 50 ms', check: (c) => c.value <= 50 };
+      add(m);
+    }
+  }
+  if (raw.forward) {
+    const f = raw.forward;
+    const rss = { id: 'rss', group: 'footprint', label: 'RSS of the init while the app runs', unit: 'MB', ratio: true, cells: {} };
+    const p50 = { id: 'forward.p50', group: 'signals', label: 'signal forwarding latency p50', unit: 'µs', ratio: true, cells: {} };
+    const p99 = { id: 'forward.p99', group: 'signals', label: 'signal forwarding latency p99', unit: 'µs', ratio: true, cells: {} };
+    const lost = { id: 'forward.lost', group: 'signals', label: 'signals lost (not forwarded within 250 ms)', unit: '', cells: {} };
+    for (const id of ids) {
+      const o = f[id];
+      if (!o) continue;
+      rss.cells[id] = cellOf(o.rssKb, { scale: 1 / MB });
+      const has = o.latenciesUs.length > 0;
+      p50.cells[id] = has ? { value: quantile(o.latenciesUs, 0.5), n: o.latenciesUs.length } : { failed: true, text: 'none arrived' };
+      p99.cells[id] = has ? { value: quantile(o.latenciesUs, 0.99), n: o.latenciesUs.length } : { failed: true, text: 'none arrived' };
+      lost.cells[id] = { value: o.lost, text: `${o.lost} of ${o.sent}`, failed: o.lost > 0 };
+    }
+    rss.target = { text: '≤ 45 MB', check: (c) => c.value <= 45 };
+    p50.target = { text: '≤ 2× tini', check: (c, t) => t && c.value <= 2 * t.value };
+    p99.target = { text: '≤ 2 ms', check: (c) => c.value <= 2000 };
+    lost.control = { expect: 'loses every signal', detected: (c) => c && c.value > 0 };
+    add(rss);
+    add(p50);
+    add(p99);
+    add(lost);
+  }
+  if (raw.size) {
+    const m = { id: 'size', group: 'footprint', label: 'binary size', unit: 'MB', ratio: true, cells: {} };
+    for (const id of ids) {
+      const s = raw.size[id];
+      if (s) m.cells[id] = { value: s.bytes / 1048576, note: s.dynamic ? 'dynamically linked' : 'static' };
+    }
+    add(m);
+  }
+  if (raw.reap) {
+    const r = raw.reap.out;
+    const p = raw.reap.params;
+    const burst = {
+      id: 'reap.burst',
+      group: 'reaping',
+      label: `reaping ${p.burst} orphans released at once: until none left`,
+      unit: 'ms',
+      ratio: true,
+      cells: {},
+    };
+    const tail = {
+      id: 'reap.stream',
+      group: 'reaping',
+      label: `reaping ${p.orphans} streamed orphans: last one gone after the last made`,
+      unit: 'ms',
+      ratio: true,
+      cells: {},
+    };
+    const peak = { id: 'reap.peak', group: 'reaping', label: 'streamed: most orphans not yet reaped at once', unit: '', ratio: true, cells: {} };
+    for (const id of ids) {
+      const o = r[id];
+      if (!o) continue;
+      const burstFailed = o.burstMs.some((v) => v === null);
+      burst.cells[id] = burstFailed
+        ? { failed: true, text: `${Math.max(...o.burstLeft)} left after ${p.giveUpMs / 1000} s` }
+        : cellOf(o.burstMs);
+      const tailFailed = o.streamTailMs.some((v) => v === null);
+      tail.cells[id] = tailFailed
+        ? { failed: true, text: `${Math.max(...o.streamLeft)} left after ${p.giveUpMs / 1000} s` }
+        : cellOf(o.streamTailMs);
+      peak.cells[id] = cellOf(o.streamPeak);
+    }
+    burst.target = { text: '≤ 1.5× tini', check: (c, t) => t && c.value <= 1.5 * t.value };
+    burst.control = { expect: 'leaves every orphan a zombie', detected: (c) => c?.failed === true };
+    tail.control = { expect: 'leaves every orphan a zombie', detected: (c) => c?.failed === true };
+    add(burst);
+    add(tail);
+    add(peak);
+  }
+  if (raw.nginx) {
+    const n = raw.nginx.out;
+    const total = (run) => run.inFlight.total + run.fresh.total;
+    const failed = (run) => run.inFlight.failed + run.fresh.failed;
+    const cell = (v) => {
+      if (!v || v.runs.length === 0) return null;
+      const f = median(v.runs.map(failed));
+      const t = median(v.runs.map(total));
+      const inF = median(v.runs.map((x) => x.inFlight.failed));
+      const fr = median(v.runs.map((x) => x.fresh.failed));
+      return { value: f, text: `${fmt0(f)} of ${fmt0(t)}`, detail: `${fmt0(inF)} in flight + ${fmt0(fr)} new`, failed: f > 0, runs: v.runs.length };
+    };
+    const plain = { id: 'nginx.plain', group: 'rollout', label: 'nginx rollout: failed requests (no options)', unit: '', cells: {} };
+    for (const id of ids) if (n[id]) plain.cells[id] = cell(n[id]);
+    plain.control = { expect: 'TERM forwarded at once: nginx fast-exits and requests fail', detected: (c, all) => Object.values(all).some((x) => x?.failed) };
+    add(plain);
+    if (n['graceful-init+drain']) {
+      const drain = {
+        id: 'nginx.drain',
+        group: 'rollout',
+        label: "nginx rollout: failed requests, `--drain-delay 2s --pre-stop 'nginx -s quit'`",
+        unit: '',
+        cells: { 'graceful-init': cell(n['graceful-init+drain']) },
+      };
+      for (const id of ids) if (id !== 'graceful-init') drain.cells[id] = { na: true, text: 'no such option' };
+      drain.target = {
+        text: '0 failed',
+        check: () => n['graceful-init+drain'].runs.every((run) => failed(run) === 0),
+      };
+      add(drain);
+    }
+  }
+  if (raw.deadline) {
+    const d = raw.deadline.out;
+    const m = { id: 'deadline', group: 'shutdown', label: 'kill deadline error (`--kill-after 1s`, app ignores TERM)', unit: 'ms', cells: {} };
+    for (const id of ids) {
+      const o = d[id];
+      if (!o) continue;
+      if (id === 'graceful-init') {
+        const errs = o.errorMs.filter((v) => v !== null);
+        const worst = errs.length ? errs.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)) : null;
+        m.cells[id] =
+          errs.length === o.errorMs.length && errs.length > 0
+            ? { value: median(errs), worst, n: errs.length, text: `${sign(median(errs))} ms (worst ${sign(worst)})` }
+            : { failed: true, text: 'app not killed' };
+      } else {
+        const killed = o.killedAtMs[0];
+        m.cells[id] = { na: true, text: killed === null ? `N/A: alive after ${(o.watchedMs / 1000).toFixed(0)} s` : `N/A: died at ${fmt(killed)} ms` };
+      }
+    }
+    m.target = { text: 'within 20 ms', check: (c) => Math.abs(c.worst) <= 20 };
+    m.control = { expect: 'no deadline: the app outlives the watch', detected: (c) => c?.na && c.text.includes('alive') };
+    add(m);
+  }
+
+  for (const m of metrics) {
+    const tini = m.cells.tini;
+    for (const [id, c] of Object.entries(m.cells)) {
+      if (c && m.ratio && id !== 'tini' && tini && Number.isFinite(tini.value) && tini.value > 0 && Number.isFinite(c.value) && !c.failed) {
+        c.ratio = c.value / tini.value;
+      }
+    }
+    if (m.target) {
+      const c = m.cells['graceful-init'];
+      m.target.result = c && !c.failed && Number.isFinite(c.value) ? (m.target.check(c, tini) ? 'PASS' : 'MISS') : 'MISS';
+    }
+    if (m.control) {
+      const c = m.cells.control;
+      m.control.result = m.control.detected(c, m.cells) ? 'detected' : 'NOT DETECTED';
+    }
+  }
+  return metrics;
+}
+
+const fmt0 = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+const sign = (v) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${fmt(v)}`);
+
+export function cellText(m, id) {
+  const c = m.cells[id];
+  if (!c) return '–';
+  if (c.text && (c.failed || c.na || m.id.startsWith('nginx') || m.id === 'deadline' || m.id === 'forward.lost')) {
+    return `${c.failed && m.id !== 'forward.lost' && !m.id.startsWith('nginx') ? '✗ ' : ''}${c.text}`;
+  }
+  let text = `${fmt(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
+  if (c.ratio !== undefined) text += ` (${fmt(c.ratio)}×)`;
+  return text;
+}
+
+/** Rows: [benchmark, ...inits, target, result] */
+export function tableRows(metrics, inits) {
+  const rows = [];
+  for (const m of metrics) {
+    const target = m.target ? m.target.text : m.control ? `control: ${m.control.expect}` : '';
+    const result = m.target ? m.target.result : m.control ? `control ${m.control.result}` : '';
+    rows.push([m.label.replace(/`/g, ''), ...inits.map((i) => cellText(m, i.id)), target, result]);
+  }
+  return rows;
+}
+
+export function renderTerminal(metrics, inits) {
+  const head = ['benchmark', ...inits.map((i) => i.label), 'target', 'result'];
+  const rows = tableRows(metrics, inits);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
+  const line = (cells) => cells.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mdEscape(text) {
+  return text.replace(/\|/g, '\\|');
+}
+
+export function renderMarkdown(result) {
+  const { metrics, inits, meta } = result;
+  const head = ['benchmark', ...inits.map((i) => (i.control ? 'control¹' : i.label)), 'target', ''];
+  const rows = metrics.map((m) => {
+    const target = m.target ? m.target.text : m.control ? 'control fails²' : '';
+    const res = m.target ? `**${m.target.result}**` : m.control ? (m.control.result === 'detected' ? 'fails ✓' : '**did not fail**') : '';
+    const label = m.label;
+    return [label, ...inits.map((i) => mdEscape(cellText(m, i.id))), target, res];
+  });
+  const out = [];
+  out.push(`### Benchmarks`);
+  out.push('');
+  out.push(
+    `Measured by \`npm run bench\`${meta.quick ? ' (`--quick`)' : ''} on ${meta.date.slice(0, 10)}: ${meta.cpu}, ${meta.cores} cores, Linux ${meta.kernel}. ` +
+      `Every init runs as PID 1 of a fresh PID namespace (\`unshare --pid --fork --mount-proc\`); runs are interleaved ` +
+      `(${inits.map((i) => i.label).join(', ')}, then again) and each figure is the median over the runs, with its ratio to tini from the same run.`,
+  );
+  out.push('');
+  out.push(`| ${head.join(' | ')} |`);
+  out.push(`| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+  for (const r of rows) out.push(`| ${r.join(' | ')} |`);
+  out.push('');
+  out.push(
+    `¹ control: \`bench/c/naive-init.c\`, what a shell script or the app itself as PID 1 does: it waits for its own child only and installs no signal handler. ` +
+      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once) fails it.`,
+  );
+  out.push('');
+  const versions = inits.filter((i) => !i.control).map((i) => `${i.label} ${i.version}`);
+  out.push(`Versions: ${versions.join('; ')}${meta.nginx ? `; nginx ${meta.nginx}` : ''}. Rounds: ${describeRounds(meta.config)}.`);
+  if (result.startup?.nodeRefMs !== null && result.startup?.nodeRefMs !== undefined) {
+    out.push(`For scale, a bare \`node -e 0\` of the same Node 24 runtime as PID 1 takes ${fmt(result.startup.nodeRefMs)} ms (wall, as above).`);
+  }
+  if (meta.notes.length > 0) out.push(`Notes: ${meta.notes.join('; ')}.`);
+  out.push('');
+  out.push('How each figure is measured: [bench/README.md](bench/README.md). ');
+  out.push('');
+  out.push('![benchmark chart](bench/results/latest.svg)');
+  return `${out.join('\n')}\n`;
+}
+
+function describeRounds(c) {
+  return [
+    `start-up ${c.startupRounds}`,
+    `forwarding ${c.forwardRounds}×${c.forwardPerRound} signals`,
+    `reaping stream ${c.streamRounds}, burst ${c.burstRounds}`,
+    `nginx ${c.nginxRounds}`,
+    `deadline ${c.deadlineRounds}`,
+  ].join(', ');
+}
+
+const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A hand-made SVG: one panel of horizontal bars per metric, each on its own scale. */
+export function renderSvg(result) {
+  const { metrics, inits, meta } = result;
+  const chosen = ['startup.bintrue', 'startup.first', 'rss', 'forward.p50', 'forward.p99', 'reap.burst', 'reap.stream', 'nginx.plain', 'nginx.drain', 'deadline']
+    .map((id) => metrics.find((m) => m.id === id))
+    .filter(Boolean);
+  const W = 820;
+  const labelW = 130;
+  const valueW = 230;
+  const barMax = W - labelW - valueW - 30;
+  const rowH = 18;
+  const colors = { 'graceful-init': '#1f6feb', control: '#b42318' };
+  const peer = '#8c959f';
+  const parts = [];
+  let y = 44;
+  for (const m of chosen) {
+    const rows = inits.filter((i) => m.cells[i.id]);
+    const finite = rows.map((i) => m.cells[i.id]).filter((c) => c && !c.failed && !c.na && Number.isFinite(c.value));
+    let max = Math.max(0, ...finite.map((c) => c.value));
+    const absTarget = targetValue(m);
+    if (absTarget !== null) max = Math.max(max, absTarget * 1.1);
+    if (m.id === 'deadline') max = Math.max(20, ...finite.map((c) => Math.abs(c.worst ?? c.value))) * 1.1;
+    if (max <= 0) max = 1;
+    const title = `${m.label.replace(/`/g, '')}${m.unit ? ` (${m.unit})` : ''}`;
+    parts.push(`<text x="10" y="${y}" class="t">${esc(title)}${m.target ? ` — target ${esc(m.target.text)}: ${m.target.result}` : ''}</text>`);
+    if (m.target) {
+      parts.push(
+        `<text x="${W - 10}" y="${y}" class="${m.target.result === 'PASS' ? 'pass' : 'miss'}" text-anchor="end">${m.target.result}</text>`,
+      );
+    }
+    y += 8;
+    const top = y;
+    for (const init of rows) {
+      const c = m.cells[init.id];
+      const color = colors[init.id] ?? peer;
+      parts.push(`<text x="${labelW - 6}" y="${y + 13}" class="l" text-anchor="end">${esc(init.label)}</text>`);
+      const text = cellText(m, init.id);
+      if (c && !c.failed && !c.na && Number.isFinite(c.value)) {
+        const v = m.id === 'deadline' ? Math.abs(c.value) : c.value;
+        const w = Math.max(1, (v / max) * barMax);
+        parts.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${color}" rx="2"/>`);
+        parts.push(`<text x="${labelW + w + 6}" y="${y + 13}" class="v">${esc(text)}</text>`);
+      } else {
+        parts.push(`<text x="${labelW + 4}" y="${y + 13}" class="${c?.failed ? 'f' : 'v'}">${esc(text)}</text>`);
+      }
+      y += rowH;
+    }
+    if (absTarget !== null) {
+      const x = labelW + (absTarget / max) * barMax;
+      parts.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${y}" class="tg"/>`);
+    }
+    y += 22;
+  }
+  const H = y + 10;
+  const subtitle = `${meta.date.slice(0, 10)} · ${meta.cpu}, ${meta.cores} cores · medians of interleaved runs${meta.quick ? ' (--quick)' : ''} · dashed line: target`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
+<style>
+.h{font-size:16px;font-weight:600;fill:#1f2328}.s{font-size:11px;fill:#57606a}.t{font-size:12.5px;font-weight:600;fill:#1f2328}
+.l{font-size:11.5px;fill:#1f2328}.v{font-size:11px;fill:#1f2328}.f{font-size:11px;fill:#b42318;font-weight:600}
+.pass{font-size:12px;font-weight:700;fill:#1a7f37}.miss{font-size:12px;font-weight:700;fill:#b42318}
+.tg{stroke:#1a7f37;stroke-width:1.2;stroke-dasharray:4 3}
+</style>
+<rect width="100%" height="100%" fill="#ffffff"/>
+<text x="10" y="20" class="h">graceful-init beside tini, dumb-init and catatonit</text>
+<text x="10" y="34" class="s">${esc(subtitle)}</text>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+function targetValue(m) {
+  if (!m.target) return null;
+  if (m.id === 'forward.p99') return 2000;
+  if (m.id === 'deadline') return 20;
+  const match = /^≤ ([\d.]+) (ms|MB)$/.exec(m.target.text);
+  return match ? Number(match[1]) : null;
+}

