@@ -122,8 +122,8 @@ function acquireLock() {
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
     }
-    let holder = 0;
-    let age = 0;
+    let holder;
+    let age;
     try {
       holder = Number(readFileSync(lockPath, 'utf8')) || 0;
       age = Date.now() - statSync(lockPath).mtimeMs;

@@ -1,0 +1,270 @@
+// The portable bundle (npm run bundle) as PID 1 of a scratch-like container: a root that holds only
+// the unpacked tarball and a static busybox, mounted read-only, with and without /proc, no /tmp.
+// Runs on the real tarball; needs root, unshare and Debian's busybox-static (in CI: must run).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, descendantsOf, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
+
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
+const isStatic = (file: string) => !spawnSync('readelf', ['-lW', file], { encoding: 'utf8' }).stdout.includes('INTERP');
+
+function requirements(): boolean {
+  if (!pid1Available()) return false; // throws under CI
+  const ok = BUSYBOX !== undefined && isStatic(BUSYBOX) && spawnSync('sh', ['-c', 'command -v patchelf && command -v chroot'], { stdio: 'ignore' }).status === 0;
+  if (!ok && process.env.CI === 'true') {
+    throw new Error('CI=true but the bundle tests cannot run: they need a static /bin/busybox (busybox-static), patchelf and chroot');
+  }
+  return ok;
+}
+const canRun = requirements();
+
+/** What a scratch image gets from Docker: a PATH, a HOME, nothing else; no TMPDIR. */
+const IMAGE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' };
+const INIT = '/opt/graceful-init/bin/graceful-init';
+
+// Runs as PID 1 of the new namespaces (host tools, before chroot): bind the root onto itself,
+// make that read-only, mount /proc and /dev/null only when asked, then become the init inside it.
+const ENTER = [
+  'set -e',
+  'root=$1; proc=$2; devnull=$3; shift 3',
+  'mount --bind "$root" "$root"',
+  'mount -o remount,bind,ro "$root"',
+  'if [ "$devnull" = 1 ]; then mount --bind /dev/null "$root/dev/null"; fi',
+  'if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi',
+  `exec chroot "$root" ${INIT} "$@"`,
+].join('\n');
+
+interface Bundle {
+  tarball: string;
+  version: string;
+  files: { path: string; type: string; size: number }[];
+}
+
+let bundle: Bundle;
+let scratch: { path: string; cleanup(): void };
+let rootDir: string;
+const running = new Set<ChildProcess>();
+
+interface InRoot {
+  child: ChildProcess;
+  /** the init's pid on the host (inside it is 1) */
+  initPid(): Promise<number>;
+  stdout(): string;
+  result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>;
+}
+
+function killTree(child: ChildProcess): void {
+  if (!child.pid) return;
+  for (const pid of [...descendantsOf(child.pid).reverse(), child.pid]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+function startInRoot(withProc: boolean, initArgs: string[], opts: { devNull?: boolean; timeoutMs?: number } = {}): InRoot {
+  const child = spawn(
+    UNSHARE,
+    [
+      ...['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter'],
+      ...[rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', ...initArgs],
+    ],
+    { env: IMAGE_ENV, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  child.stdin?.end();
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killTree(child);
+  }, opts.timeoutMs ?? 15_000);
+  const result = new Promise<Awaited<InRoot['result']>>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+  const initPid = () =>
+    waitFor('the init to start under unshare', () => {
+      const kids = readText(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
+      const kid = kids[0];
+      // until chroot has exec'd the init, the child is still the entering shell
+      return kid !== undefined && readText(`/proc/${kid}/cmdline`).startsWith(INIT) ? kid : undefined;
+    });
+  return { child, initPid, stdout: () => stdout, result };
+}
+
+/** Children of every thread of `pid` (an orphan is reparented to one thread of the reaper). */
+function childrenOfAllThreads(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => readText(`/proc/${pid}/task/${tid}/children`).trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8');
+
+describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)', () => {
+  beforeAll(() => {
+    // npm test has just built dist/graceful-init; the bundle is remade only when it is older
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--if-stale', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    if (r.status !== 0) throw new Error(`scripts/bundle.mjs failed (${r.status ?? r.signal}): ${r.stderr}`);
+    bundle = JSON.parse(r.stdout) as Bundle;
+
+    scratch = tempDir();
+    rootDir = join(scratch.path, 'root');
+    mkdirSync(join(rootDir, 'bin'), { recursive: true });
+    mkdirSync(join(rootDir, 'proc'));
+    mkdirSync(join(rootDir, 'dev'));
+    writeFileSync(join(rootDir, 'dev', 'null'), ''); // a mount point, for the tests that need /dev/null
+    const untar = spawnSync('tar', ['-xzf', join(ROOT, bundle.tarball), '-C', rootDir], { encoding: 'utf8' });
+    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+    copyFileSync(BUSYBOX as string, join(rootDir, 'bin', 'busybox'));
+    for (const applet of ['sh', 'sleep', 'touch', 'echo', 'cat', 'kill']) symlinkSync('busybox', join(rootDir, 'bin', applet));
+  }, 180_000);
+
+  afterEach(() => {
+    for (const child of running) killTree(child);
+    running.clear();
+  });
+
+  afterAll(async () => {
+    if (!scratch) return;
+    // The mounts lived in private mount namespaces: gone with their processes. Check, then remove.
+    await waitFor('the namespaces to go away', () => !hostMounts().includes(scratch.path), 5000).catch(() => {
+      spawnSync('umount', ['-R', '-l', rootDir]);
+    });
+    scratch.cleanup();
+  });
+
+  it('holds only the bundle and busybox, and the tarball unpacks under /opt/graceful-init', () => {
+    expect(readdirSync(rootDir).sort()).toEqual(['bin', 'dev', 'opt', 'proc']);
+    expect(bundle.files.every((f) => f.path.startsWith('opt/graceful-init/'))).toBe(true);
+    const paths = bundle.files.map((f) => f.path);
+    for (const p of ['bin/graceful-init', 'lib/reaper.node', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+      expect(paths).toContain(`opt/graceful-init/${p}`);
+    }
+    const interp = spawnSync('readelf', ['-lW', join(rootDir, INIT)], { encoding: 'utf8' }).stdout;
+    expect(interp).toContain('[Requesting program interpreter: /opt/graceful-init/lib/ld-linux-x86-64.so.2]');
+  });
+
+  describe.each([
+    ['with /proc', true],
+    ['without /proc', false],
+  ] as const)('%s', (_label, withProc) => {
+    it('passes the exit code on, loads the reaper from ../lib and runs on a read-only root', async () => {
+      const app = [
+        'if touch /probe 2>/dev/null; then echo root=writable; else echo root=read-only; fi',
+        `if [ -e /proc/self ]; then echo proc=yes; else echo proc=no; fi`,
+        'echo pid=$$ ppid=$PPID',
+        'exit 3',
+      ].join('; ');
+      const r = await startInRoot(withProc, ['-v', '--require-reaper', '--', '/bin/sh', '-c', app]).result;
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).toContain('native reaper loaded (from=/opt/graceful-init/lib/reaper.node)');
+      expect(r.stdout).toContain('root=read-only');
+      expect(r.stdout).toContain(`proc=${withProc ? 'yes' : 'no'}`);
+      expect(r.stdout).toMatch(/ppid=1\b/); // the init is PID 1
+      expect(r.code).toBe(3);
+    });
+
+    it('reports a death by signal as 128+N', async () => {
+      const r = await startInRoot(withProc, ['--', '/bin/sh', '-c', 'kill -KILL $$']).result;
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(137);
+    });
+
+    it('forwards signals to the app and stops it with the received stop signal', async () => {
+      const app = [
+        "trap 'echo got=USR1' USR1",
+        "trap 'echo got=HUP' HUP",
+        "trap 'echo got=TERM; exit 42' TERM",
+        'echo ready',
+        'while :; do sleep 0.05; done',
+      ].join('; ');
+      const init = startInRoot(withProc, ['--', '/bin/sh', '-c', app]);
+      const pid = await init.initPid();
+      await waitFor('the app to be ready', () => init.stdout().includes('ready'));
+      process.kill(pid, 'SIGUSR1');
+      await waitFor('USR1 to reach the app', () => init.stdout().includes('got=USR1'));
+      process.kill(pid, 'SIGHUP');
+      await waitFor('HUP to reach the app', () => init.stdout().includes('got=HUP'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(r.stdout.split('\n').filter(Boolean)).toEqual(['ready', 'got=USR1', 'got=HUP', 'got=TERM']);
+      expect(r.code).toBe(42);
+    });
+
+    it('reaps the orphans the app leaves behind while the app runs', async () => {
+      // Each inner shell starts a sleep in the background and exits: the sleep is reparented to
+      // PID 1 (the init) and, when it ends, stays a zombie unless the init collects it. (busybox sh
+      // needs /dev/null for a background job, as any image has.)
+      const app = [
+        "for i in 1 2 3 4 5; do sh -c 'sleep 0.77 &'; done",
+        'echo orphans',
+        'sleep 6',
+      ].join('; ');
+      const init = startInRoot(withProc, ['--', '/bin/sh', '-c', app], { devNull: true });
+      const pid = await init.initPid();
+      await waitFor('the orphans', () => init.stdout().includes('orphans'));
+      // busybox may run the applet in the forked shell without exec: argv stays sh -c 'sleep 0.77 &'
+      const isOrphan = (p: number) => {
+        const argv = readText(`/proc/${p}/cmdline`).split('\0');
+        return argv[2] === 'sleep 0.77 &' || (argv.includes('sleep') && argv.includes('0.77'));
+      };
+      const orphans = await waitFor('the orphans to be reparented to the init', () => {
+        const found = childrenOfAllThreads(pid).filter(isOrphan);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(orphans.length).toBeGreaterThanOrEqual(1);
+      // every one of them disappears entirely (no zombie left) while the app is still running
+      await waitFor('the orphans to be reaped', () => orphans.every((p) => !existsSync(`/proc/${p}`)), 4000);
+      const others = childrenOfAllThreads(pid).filter((p) => !isOrphan(p));
+      expect(others.length).toBe(1); // the app, still running
+      expect(childrenOfAllThreads(pid).filter((p) => readText(`/proc/${p}/stat`).includes(') Z'))).toEqual([]);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(143); // sh has no TERM trap: killed by the forwarded TERM
+    });
+  });
+
+  it('keeps running without a reaper when none can be loaded, and says why', async () => {
+    // Sanity check of the test itself: with the addon hidden and no writable tmp, the embedded
+    // copy cannot be extracted either, so "native reaper loaded" above really came from ../lib.
+    const enter = ENTER.replace(
+      'if [ "$proc" = 1 ]',
+      'mount --bind /dev/null "$root/opt/graceful-init/lib/reaper.node"; if [ "$proc" = 1 ]',
+    );
+    const child = spawn(
+      UNSHARE,
+      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '-v', '--', '/bin/sh', '-c', 'exit 5'],
+      { env: IMAGE_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    running.add(child);
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await Promise.race([new Promise<number | null>((r) => child.on('close', r)), sleep(15_000).then(() => 'timeout')]);
+    expect(code).toBe(5);
+    expect(stderr).toContain('zombie reaping is OFF');
+    expect(stderr).not.toContain('native reaper loaded');
+  });
+});
