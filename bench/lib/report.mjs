@@ -73,15 +73,16 @@ export function buildMetrics(raw, inits) {
       ratio: true,
       cells: {},
     };
-    const tail = {
+    const burstCpu = { id: 'reap.burstCpu', group: 'reaping', label: 'CPU time the init used for that burst', unit: 'ms', ratio: true, cells: {} };
+    const stream = {
       id: 'reap.stream',
       group: 'reaping',
-      label: `reaping ${p.orphans} streamed orphans: last one gone after the last made`,
-      unit: 'ms',
+      label: `${p.orphans} orphans streamed over ${p.streamMs / 1000} s: most zombies at once`,
+      unit: '',
       ratio: true,
       cells: {},
     };
-    const peak = { id: 'reap.peak', group: 'reaping', label: 'streamed: most orphans not yet reaped at once', unit: '', ratio: true, cells: {} };
+    const streamCpu = { id: 'reap.streamCpu', group: 'reaping', label: 'CPU time the init used for that stream', unit: 'ms', ratio: true, cells: {} };
     for (const id of ids) {
       const o = r[id];
       if (!o) continue;
@@ -89,18 +90,21 @@ export function buildMetrics(raw, inits) {
       burst.cells[id] = burstFailed
         ? { failed: true, text: `${Math.max(...o.burstLeft)} left after ${p.giveUpMs / 1000} s` }
         : cellOf(o.burstMs);
-      const tailFailed = o.streamTailMs.some((v) => v === null);
-      tail.cells[id] = tailFailed
+      const streamFailed = o.streamLeft.some((v) => v > 0);
+      stream.cells[id] = streamFailed
         ? { failed: true, text: `${Math.max(...o.streamLeft)} left after ${p.giveUpMs / 1000} s` }
-        : cellOf(o.streamTailMs);
-      peak.cells[id] = cellOf(o.streamPeak);
+        : cellOf(o.streamPeak);
+      // the control does not reap: its CPU time says nothing
+      burstCpu.cells[id] = burstFailed ? { na: true, text: 'does not reap' } : cellOf(o.burstCpuMs);
+      streamCpu.cells[id] = streamFailed ? { na: true, text: 'does not reap' } : cellOf(o.streamCpuMs);
     }
     burst.target = { text: '≤ 1.5× tini', check: (c, t) => t && c.value <= 1.5 * t.value };
     burst.control = { expect: 'leaves every orphan a zombie', detected: (c) => c?.failed === true };
-    tail.control = { expect: 'leaves every orphan a zombie', detected: (c) => c?.failed === true };
+    stream.control = { expect: 'leaves every orphan a zombie', detected: (c) => c?.failed === true };
     add(burst);
-    add(tail);
-    add(peak);
+    add(burstCpu);
+    add(stream);
+    add(streamCpu);
   }
   if (raw.nginx) {
     const n = raw.nginx.out;
@@ -112,7 +116,7 @@ export function buildMetrics(raw, inits) {
       const t = median(v.runs.map(total));
       const inF = median(v.runs.map((x) => x.inFlight.failed));
       const fr = median(v.runs.map((x) => x.fresh.failed));
-      return { value: f, text: `${fmt0(f)} of ${fmt0(t)}`, detail: `${fmt0(inF)} in flight + ${fmt0(fr)} new`, failed: f > 0, runs: v.runs.length };
+      return { value: f, total: t, text: `${fmt0(f)} of ${fmt0(t)}`, detail: `${fmt0(inF)} in flight + ${fmt0(fr)} new`, failed: f > 0, runs: v.runs.length };
     };
     const plain = { id: 'nginx.plain', group: 'rollout', label: 'nginx rollout: failed requests (no options)', unit: '', cells: {} };
     for (const id of ids) if (n[id]) plain.cells[id] = cell(n[id]);
@@ -157,6 +161,28 @@ export function buildMetrics(raw, inits) {
     add(m);
   }
 
+  const short = {
+    'startup.true': 'start-up: init true (wall)',
+    'startup.bintrue': 'start-up: init -- /bin/true (wall)',
+    'startup.first': "start-up: to the app's 1st instruction",
+    rss: 'RSS while the app runs',
+    size: 'binary size',
+    'forward.p50': 'forwarding latency p50',
+    'forward.p99': 'forwarding latency p99',
+    'forward.lost': 'signals lost',
+    'reap.burst': 'reaping 2000 at once: until none left',
+    'reap.burstCpu': '  init CPU time for that',
+    'reap.stream': 'reaping 10000 streamed: most zombies',
+    'reap.streamCpu': '  init CPU time for that',
+    'nginx.plain': 'nginx rollout: failed (no options)',
+    'nginx.drain': 'nginx rollout: failed (drain + pre-stop)',
+    deadline: 'deadline error (--kill-after 1s)',
+  };
+  for (const m of metrics) m.short = short[m.id] ?? m.label;
+  const order = ['startup.true', 'startup.bintrue', 'startup.first', 'rss', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
+  const rank = (m) => (order.includes(m.id) ? order.indexOf(m.id) : order.length);
+  metrics.sort((a, b) => rank(a) - rank(b)); // stable: the rest keep their order
+
   for (const m of metrics) {
     const tini = m.cells.tini;
     for (const [id, c] of Object.entries(m.cells)) {
@@ -176,6 +202,7 @@ export function buildMetrics(raw, inits) {
   return metrics;
 }
 
+const fmtCount = (v) => (Number.isInteger(v) ? String(v) : fmt(v));
 const fmt0 = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const sign = (v) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${fmt(v)}`);
 
@@ -185,7 +212,8 @@ export function cellText(m, id) {
   if (c.text && (c.failed || c.na || m.id.startsWith('nginx') || m.id === 'deadline' || m.id === 'forward.lost')) {
     return `${c.failed && m.id !== 'forward.lost' && !m.id.startsWith('nginx') ? '✗ ' : ''}${c.text}`;
   }
-  let text = `${fmt(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
+  let text = `${m.unit ? fmt(c.value) : fmtCount(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
+  if (m.id === 'size' && c.value < 1) text = `${fmt(c.value * 1024)} KB`;
   if (c.ratio !== undefined) text += ` (${fmt(c.ratio)}×)`;
   return text;
 }
@@ -194,9 +222,9 @@ export function cellText(m, id) {
 export function tableRows(metrics, inits) {
   const rows = [];
   for (const m of metrics) {
-    const target = m.target ? m.target.text : m.control ? `control: ${m.control.expect}` : '';
-    const result = m.target ? m.target.result : m.control ? `control ${m.control.result}` : '';
-    rows.push([m.label.replace(/`/g, ''), ...inits.map((i) => cellText(m, i.id)), target, result]);
+    const target = m.target ? m.target.text : m.control ? 'control fails' : '';
+    const result = m.target ? m.target.result : m.control ? m.control.result : '';
+    rows.push([m.short, ...inits.map((i) => cellText(m, i.id)), target, result]);
   }
   return rows;
 }
@@ -215,7 +243,7 @@ function mdEscape(text) {
 
 export function renderMarkdown(result) {
   const { metrics, inits, meta } = result;
-  const head = ['benchmark', ...inits.map((i) => (i.control ? 'control¹' : i.label)), 'target', ''];
+  const head = ['benchmark', ...inits.map((i) => (i.control ? 'control¹' : i.label)), 'target', 'result'];
   const rows = metrics.map((m) => {
     const target = m.target ? m.target.text : m.control ? 'control fails²' : '';
     const res = m.target ? `**${m.target.result}**` : m.control ? (m.control.result === 'detected' ? 'fails ✓' : '**did not fail**') : '';
@@ -276,20 +304,21 @@ export function renderSvg(result) {
   const valueW = 230;
   const barMax = W - labelW - valueW - 30;
   const rowH = 18;
-  const colors = { 'graceful-init': '#1f6feb', control: '#b42318' };
+  const colors = { 'graceful-init': '#1f6feb', control: '#57606a' };
   const peer = '#8c959f';
   const parts = [];
-  let y = 44;
+  let y = 64;
   for (const m of chosen) {
     const rows = inits.filter((i) => m.cells[i.id]);
     const finite = rows.map((i) => m.cells[i.id]).filter((c) => c && !c.failed && !c.na && Number.isFinite(c.value));
     let max = Math.max(0, ...finite.map((c) => c.value));
+    if (m.id.startsWith('nginx')) max = Math.max(1, ...rows.map((i) => m.cells[i.id]?.total ?? 0));
     const absTarget = targetValue(m);
     if (absTarget !== null) max = Math.max(max, absTarget * 1.1);
     if (m.id === 'deadline') max = Math.max(20, ...finite.map((c) => Math.abs(c.worst ?? c.value))) * 1.1;
     if (max <= 0) max = 1;
     const title = `${m.label.replace(/`/g, '')}${m.unit ? ` (${m.unit})` : ''}`;
-    parts.push(`<text x="10" y="${y}" class="t">${esc(title)}${m.target ? ` — target ${esc(m.target.text)}: ${m.target.result}` : ''}</text>`);
+    parts.push(`<text x="10" y="${y}" class="t">${esc(title)}${m.target ? ` — target ${esc(m.target.text)}` : ''}</text>`);
     if (m.target) {
       parts.push(
         `<text x="${W - 10}" y="${y}" class="${m.target.result === 'PASS' ? 'pass' : 'miss'}" text-anchor="end">${m.target.result}</text>`,
@@ -302,11 +331,12 @@ export function renderSvg(result) {
       const color = colors[init.id] ?? peer;
       parts.push(`<text x="${labelW - 6}" y="${y + 13}" class="l" text-anchor="end">${esc(init.label)}</text>`);
       const text = cellText(m, init.id);
-      if (c && !c.failed && !c.na && Number.isFinite(c.value)) {
+      const counted = m.id.startsWith('nginx') && c && Number.isFinite(c.value);
+      if (c && (counted || (!c.failed && !c.na && Number.isFinite(c.value)))) {
         const v = m.id === 'deadline' ? Math.abs(c.value) : c.value;
         const w = Math.max(1, (v / max) * barMax);
-        parts.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${color}" rx="2"/>`);
-        parts.push(`<text x="${labelW + w + 6}" y="${y + 13}" class="v">${esc(text)}</text>`);
+        parts.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${counted && c.failed ? '#cf222e' : color}" rx="2"/>`);
+        parts.push(`<text x="${labelW + w + 6}" y="${y + 13}" class="${counted && c.failed ? 'f' : 'v'}">${esc(text)}${counted ? ' failed' : ''}</text>`);
       } else {
         parts.push(`<text x="${labelW + 4}" y="${y + 13}" class="${c?.failed ? 'f' : 'v'}">${esc(text)}</text>`);
       }
@@ -339,6 +369,9 @@ function targetValue(m) {
   if (!m.target) return null;
   if (m.id === 'forward.p99') return 2000;
   if (m.id === 'deadline') return 20;
+  const tini = m.cells.tini?.value;
+  if (m.id === 'forward.p50' && Number.isFinite(tini)) return 2 * tini;
+  if (m.id === 'reap.burst' && Number.isFinite(tini)) return 1.5 * tini;
   const match = /^≤ ([\d.]+) (ms|MB)$/.exec(m.target.text);
   return match ? Number(match[1]) : null;
 }

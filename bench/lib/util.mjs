@@ -128,6 +128,25 @@ export function memoryOf(pid) {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM'), anonKb: field('RssAnon'), fileKb: field('RssFile') };
 }
 
+/** CPU time a process has used so far, all threads, in ms (from /proc/<pid>/task/<tid>/schedstat). */
+export function cpuMsOf(pid) {
+  let total = 0;
+  let tasks;
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return total / 1e6;
+}
+
 export function tryKill(pid, signal = 'SIGKILL') {
   try {
     process.kill(pid, signal);
