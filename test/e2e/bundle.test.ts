@@ -34,7 +34,7 @@ const ENTER = [
   'mount -o remount,bind,ro "$root"',
   'if [ "$devnull" = 1 ]; then mount --bind /dev/null "$root/dev/null"; fi',
   'if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi',
-  `exec chroot "$root" ${INIT} "$@"`,
+  'exec chroot "$root" "$@"',
 ].join('\n');
 
 interface Bundle {
@@ -67,12 +67,21 @@ function killTree(child: ChildProcess): void {
   }
 }
 
-function startInRoot(withProc: boolean, initArgs: string[], opts: { devNull?: boolean; timeoutMs?: number } = {}): InRoot {
+interface RootOptions {
+  devNull?: boolean;
+  timeoutMs?: number;
+  /** another root than the x64 one */
+  root?: string;
+  /** what runs the init: [] natively, [qemu] for another architecture */
+  runner?: string[];
+}
+
+function startInRoot(withProc: boolean, initArgs: string[], opts: RootOptions = {}): InRoot {
   const child = spawn(
     UNSHARE,
     [
       ...['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter'],
-      ...[rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', ...initArgs],
+      ...[opts.root ?? rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', ...(opts.runner ?? []), INIT, ...initArgs],
     ],
     { env: IMAGE_ENV, stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -98,8 +107,9 @@ function startInRoot(withProc: boolean, initArgs: string[], opts: { devNull?: bo
     waitFor('the init to start under unshare', () => {
       const kids = readText(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
       const kid = kids[0];
-      // until chroot has exec'd the init, the child is still the entering shell
-      return kid !== undefined && readText(`/proc/${kid}/cmdline`).startsWith(INIT) ? kid : undefined;
+      // until chroot has exec'd the init (or qemu running it), the child is still the entering shell
+      const argv0 = readText(`/proc/${kid}/cmdline`).split('\0')[0] ?? '';
+      return kid !== undefined && (argv0 === INIT || argv0 === (opts.runner ?? [])[0]) ? kid : undefined;
     });
   return { child, initPid, stdout: () => stdout, result };
 }
@@ -256,7 +266,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     );
     const child = spawn(
       UNSHARE,
-      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '-v', '--', '/bin/sh', '-c', 'exit 5'],
+      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', INIT, '-v', '--', '/bin/sh', '-c', 'exit 5'],
       { env: IMAGE_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.add(child);
@@ -267,4 +277,74 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     expect(stderr).toContain('zombie reaping is OFF');
     expect(stderr).not.toContain('native reaper loaded');
   });
+});
+
+// Optional, after `npm run build:arm64`: the arm64 bundle in the same kind of root, run by
+// qemu-user (Debian's qemu-user-static, copied into the root: no binfmt_misc needed). The app
+// (busybox) stays x64: qemu hands execve to the host kernel.
+const QEMU = ['/usr/bin/qemu-aarch64-static'].find(existsSync);
+const ARM64_BUILT = existsSync(join(ROOT, 'dist', 'linux-arm64', 'graceful-init'));
+
+describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user (optional: npm run build:arm64)', () => {
+  let arm64Root: string;
+  let arm64Scratch: { path: string; cleanup(): void } | undefined;
+  const runner = ['/bin/qemu-aarch64-static'];
+
+  beforeAll(() => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--arch', 'arm64', '--if-stale', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    if (r.status !== 0) throw new Error(`scripts/bundle.mjs --arch arm64 failed (${r.status ?? r.signal}): ${r.stderr}`);
+    const arm64 = JSON.parse(r.stdout) as Bundle;
+    arm64Scratch = tempDir();
+    arm64Root = join(arm64Scratch.path, 'root');
+    for (const d of ['bin', 'proc', 'dev']) mkdirSync(join(arm64Root, d), { recursive: true });
+    const untar = spawnSync('tar', ['-xzf', join(ROOT, arm64.tarball), '-C', arm64Root], { encoding: 'utf8' });
+    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+    copyFileSync(BUSYBOX as string, join(arm64Root, 'bin', 'busybox'));
+    copyFileSync(QEMU as string, join(arm64Root, 'bin', 'qemu-aarch64-static'));
+    for (const applet of ['sh', 'sleep']) symlinkSync('busybox', join(arm64Root, 'bin', applet));
+  }, 180_000);
+
+  afterEach(() => {
+    for (const child of running) killTree(child);
+    running.clear();
+  });
+
+  afterAll(async () => {
+    if (!arm64Scratch) return;
+    const path = arm64Scratch.path;
+    await waitFor('the namespaces to go away', () => !hostMounts().includes(path), 5000).catch(() => {
+      spawnSync('umount', ['-R', '-l', arm64Root]);
+    });
+    arm64Scratch.cleanup();
+  });
+
+  it('is an arm64 executable with its own arm64 loader', () => {
+    const header = spawnSync('readelf', ['-hlW', join(arm64Root, INIT)], { encoding: 'utf8' }).stdout;
+    expect(header).toMatch(/Machine:\s+AArch64/);
+    expect(header).toContain('[Requesting program interpreter: /opt/graceful-init/lib/ld-linux-aarch64.so.1]');
+  });
+
+  it('without /proc, read-only: exit code, reaper from ../lib, signal forwarding', async () => {
+    const app = [
+      "trap 'echo got=USR1' USR1",
+      "trap 'echo got=TERM; exit 42' TERM",
+      'echo ready',
+      'while :; do sleep 0.05; done',
+    ].join('; ');
+    const init = startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', app], { root: arm64Root, runner, timeoutMs: 30_000 });
+    const pid = await init.initPid();
+    await waitFor('the app to be ready', () => init.stdout().includes('ready'), 20_000);
+    process.kill(pid, 'SIGUSR1');
+    await waitFor('USR1 to reach the app', () => init.stdout().includes('got=USR1'));
+    process.kill(pid, 'SIGTERM');
+    const r = await init.result;
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toContain('native reaper loaded (from=/opt/graceful-init/lib/reaper.node)');
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['ready', 'got=USR1', 'got=TERM']);
+    expect(r.code).toBe(42);
+  }, 40_000);
 });

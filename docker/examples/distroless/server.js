@@ -1,0 +1,15 @@
+// A small HTTP server for the distroless example: answers on :8080 and, on TERM (sent by
+// graceful-init after its drain delay), stops accepting and exits once the open requests are done.
+const http = require('node:http');
+
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(`hello from pid ${process.pid}\n`);
+});
+server.listen(8080, () => console.log('listening on :8080'));
+
+process.on('SIGTERM', () => {
+  console.log('TERM: closing');
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});
