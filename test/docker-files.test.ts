@@ -391,7 +391,7 @@ describe('docker/ files', () => {
       const d = parseDockerfile(file);
       const initStage = d.stages.find((s) => s.name === 'graceful-init') as Stage;
       expect(initStage, 'a stage named graceful-init').toBeTruthy();
-      expect(d.globalArgs.GRACEFUL_INIT_IMAGE).toMatch(/^graceful-init:/);
+      expect(d.globalArgs.INIT_IMAGE).toMatch(/^graceful-init:/);
       const final = d.stages.at(-1) as Stage;
       const fromInit = final.instructions.filter((x) => x.keyword === 'COPY' && x.flags.from === 'graceful-init');
       expect(fromInit).toHaveLength(1);
