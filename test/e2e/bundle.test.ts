@@ -29,12 +29,12 @@ const INIT = '/opt/graceful-init/bin/graceful-init';
 // make that read-only, mount /proc and /dev/null only when asked, then become the init inside it.
 const ENTER = [
   'set -e',
-  'root=$1; proc=$2; devnull=$3; shift 3',
+  'root=$1; proc=$2; devnull=$3; user=$4; shift 4',
   'mount --bind "$root" "$root"',
   'mount -o remount,bind,ro "$root"',
   'if [ "$devnull" = 1 ]; then mount --bind /dev/null "$root/dev/null"; fi',
   'if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi',
-  'exec chroot "$root" "$@"',
+  'exec chroot ${user:+--userspec=$user} "$root" "$@"',
 ].join('\n');
 
 interface Bundle {
@@ -74,6 +74,8 @@ interface RootOptions {
   root?: string;
   /** what runs the init: [] natively, [qemu] for another architecture */
   runner?: string[];
+  /** uid:gid to run as (as a distroless :nonroot image does) */
+  user?: string;
 }
 
 function startInRoot(withProc: boolean, initArgs: string[], opts: RootOptions = {}): InRoot {
@@ -81,7 +83,7 @@ function startInRoot(withProc: boolean, initArgs: string[], opts: RootOptions = 
     UNSHARE,
     [
       ...['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter'],
-      ...[opts.root ?? rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', ...(opts.runner ?? []), INIT, ...initArgs],
+      ...[opts.root ?? rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', opts.user ?? '', ...(opts.runner ?? []), INIT, ...initArgs],
     ],
     { env: IMAGE_ENV, stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -147,7 +149,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     const untar = spawnSync('tar', ['-xzf', join(ROOT, bundle.tarball), '-C', rootDir], { encoding: 'utf8' });
     if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
     copyFileSync(BUSYBOX as string, join(rootDir, 'bin', 'busybox'));
-    for (const applet of ['sh', 'sleep', 'touch', 'echo', 'cat', 'kill']) symlinkSync('busybox', join(rootDir, 'bin', applet));
+    for (const applet of ['sh', 'sleep', 'touch', 'echo', 'cat', 'kill', 'id']) symlinkSync('busybox', join(rootDir, 'bin', applet));
   }, 180_000);
 
   afterEach(() => {
@@ -257,6 +259,14 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     });
   });
 
+  it('runs as a non-root PID 1 (distroless :nonroot), reaper included', async () => {
+    const r = await startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', 'echo uid=$(id -u); exit 4'], { user: '65532:65532' }).result;
+    expect(r.timedOut).toBe(false);
+    expect(r.stdout).toContain('uid=65532');
+    expect(r.stderr).toContain('native reaper loaded (from=/opt/graceful-init/lib/reaper.node)');
+    expect(r.code).toBe(4);
+  });
+
   it('keeps running without a reaper when none can be loaded, and says why', async () => {
     // Sanity check of the test itself: with the addon hidden and no writable tmp, the embedded
     // copy cannot be extracted either, so "native reaper loaded" above really came from ../lib.
@@ -266,7 +276,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     );
     const child = spawn(
       UNSHARE,
-      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', INIT, '-v', '--', '/bin/sh', '-c', 'exit 5'],
+      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '', INIT, '-v', '--', '/bin/sh', '-c', 'exit 5'],
       { env: IMAGE_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.add(child);
