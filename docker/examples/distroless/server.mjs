@@ -1,6 +1,6 @@
 // A small HTTP server for the distroless example: answers on :8080 and, on TERM (sent by
 // graceful-init after its drain delay), stops accepting and exits once the open requests are done.
-const http = require('node:http');
+import http from 'node:http';
 
 const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' });
