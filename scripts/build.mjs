@@ -1,7 +1,7 @@
 // npm run build: esbuild bundle (CommonJS) -> SEA blob made by the pinned Node 24 -> injected with
 // postject into a stripped copy of that same runtime -> dist/graceful-init.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -53,16 +53,19 @@ const seaConfig = {
 writeFileSync(join(dist, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
 execFileSync(runtime, ['--experimental-sea-config', join(dist, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-// 4. stripped copy of the runtime (strip before injecting: stripping after breaks the blob), then inject
+// 4. stripped copy of the runtime (strip before injecting: stripping after breaks the blob), then inject.
+// Built beside and renamed into place: a running dist/graceful-init (tests, benchmarks) is left alone.
 const out = join(dist, 'graceful-init');
-copyFileSync(runtime, out);
-chmodSync(out, 0o755);
-execFileSync('strip', ['--strip-all', out]);
+const tmp = `${out}.${process.pid}.tmp`;
+copyFileSync(runtime, tmp);
+chmodSync(tmp, 0o755);
+execFileSync('strip', ['--strip-all', tmp]);
 execFileSync(
   process.execPath,
-  [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), out, 'NODE_SEA_BLOB', join(dist, 'sea-prep.blob'),
+  [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), tmp, 'NODE_SEA_BLOB', join(dist, 'sea-prep.blob'),
     '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
   { stdio: 'ignore' },
 );
+renameSync(tmp, out);
 
 console.log(`built dist/graceful-init ${pkg.version} on node ${runtimeVersion}: ${mb(out)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);

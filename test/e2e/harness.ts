@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -23,7 +23,8 @@ export function pid1Available(): boolean {
   return ok;
 }
 
-export type Mode = 'pid1' | 'child';
+/** pid1: PID 1 of a new PID namespace; pid1-noproc: the same with /proc unmounted; child: a plain child. */
+export type Mode = 'pid1' | 'pid1-noproc' | 'child';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -52,7 +53,11 @@ const running = new Set<ChildProcess>();
 /** Starts the built binary, as PID 1 of a new PID namespace or as a plain child. */
 export function start(mode: Mode, args: string[], opts: RunOptions = {}): Started {
   const [file, argv] =
-    mode === 'pid1' ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]] : [BINARY, args];
+    mode === 'pid1'
+      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]]
+      : mode === 'pid1-noproc'
+        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', BINARY, ...args]]
+        : [BINARY, args];
   const child = spawn(file, argv, {
     env: opts.env ?? cleanEnv(),
     cwd: opts.cwd,
@@ -79,6 +84,7 @@ export function start(mode: Mode, args: string[], opts: RunOptions = {}): Starte
   });
   const initPid = async () => {
     if (mode === 'child') return child.pid as number;
+    // under unshare --fork the init is unshare's only child (for pid1-noproc: once sh has exec'd it)
     for (let i = 0; i < 200; i++) {
       const kids = childrenOf(child.pid as number);
       if (kids[0]) return kids[0];
@@ -202,5 +208,25 @@ export function isAlive(pid: number): boolean {
     return !readText(`/proc/${pid}/stat`).includes(') Z');
   } catch {
     return false;
+  }
+}
+
+/**
+ * For processes a test starts outside `start()` (through script(1) or a shell that goes away): tag
+ * them with an environment variable, then kill whatever still carries the tag.
+ */
+export function markedEnv(mark: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({ ...extra, GI_TEST_MARK: mark });
+}
+
+export function killMarked(mark: string): void {
+  const needle = `GI_TEST_MARK=${mark}\0`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
   }
 }

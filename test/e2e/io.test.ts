@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BINARY, MODES, cleanEnv, killAll, pid1Available, run, tempDir } from './harness.js';
+import { BINARY, MODES, cleanEnv, killAll, killMarked, markedEnv, pid1Available, run, tempDir } from './harness.js';
 
 afterEach(killAll);
 
@@ -72,10 +72,11 @@ describe('terminal', () => {
   it('a terminal stays a terminal for the app', () => {
     // script(1) gives the init a pseudo-terminal on stdin/stdout/stderr
     const r = spawnSync('script', ['-qec', `${BINARY} -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo IS-A-TTY'`, '/dev/null'], {
-      env: cleanEnv(),
+      env: markedEnv('tty'),
       timeout: 10_000,
       encoding: 'utf8',
     });
+    killMarked('tty');
     expect(r.stdout).toContain('IS-A-TTY');
     expect(r.status).toBe(0);
   });
