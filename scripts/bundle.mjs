@@ -271,12 +271,26 @@ async function main() {
   }
 
   // Inputs fingerprint: reuse a tarball made from exactly these files by this very script.
-  const inputs = Object.fromEntries(
-    [target.binary, target.addon, fileURLToPath(import.meta.url)].map((f) => {
-      const st = statSync(f);
-      return [relative(root, f), { size: st.size, mtimeMs: Math.floor(st.mtimeMs) }];
-    }),
-  );
+  const fingerprint = () =>
+    Object.fromEntries(
+      [target.binary, target.addon, fileURLToPath(import.meta.url)].map((f) => {
+        const st = statSync(f);
+        return [relative(root, f), { size: st.size, mtimeMs: Math.floor(st.mtimeMs) }];
+      }),
+    );
+  // build.mjs writes dist/graceful-init in place (copy, strip, inject): never take it mid-write,
+  // e.g. while a build runs in parallel. Wait until nothing changed for 2s.
+  const settle = () => {
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const newest = Math.max(...[target.binary, target.addon].map((f) => statSync(f).mtimeMs));
+      if (Date.now() - newest > 2000) return;
+      if (Date.now() > until) fail('the executable keeps changing (a build running?)');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  };
+  settle();
+  let inputs = fingerprint();
   if (flag('--if-stale') && existsSync(summaryFile) && existsSync(tarball)) {
     try {
       const previous = JSON.parse(readFileSync(summaryFile, 'utf8'));
@@ -296,16 +310,31 @@ async function main() {
   const started = Date.now();
   for (const tool of ['readelf', 'patchelf', 'tar']) if (!have(tool)) fail(`${tool} is needed (apt-get install ${tool === 'readelf' ? 'binutils' : tool})`);
 
-  const binInfo = elfInfo(target.binary);
-  const addonInfo = elfInfo(target.addon);
+  const stageRoot = join(dist, `.bundle-stage-${arch}-${process.pid}`);
+  rmSync(stageRoot, { recursive: true, force: true });
+  process.on('exit', () => rmSync(stageRoot, { recursive: true, force: true }));
+
+  // A private copy of the inputs, taken while they do not change; everything below uses it.
+  const snapshot = join(stageRoot, 'inputs');
+  mkdirSync(snapshot, { recursive: true });
+  const input = { binary: join(snapshot, 'graceful-init'), addon: join(snapshot, 'reaper.node') };
+  for (let attempt = 1; ; attempt++) {
+    copyFileSync(target.binary, input.binary);
+    copyFileSync(target.addon, input.addon);
+    const now = fingerprint();
+    if (JSON.stringify(now) === JSON.stringify(inputs)) break;
+    if (attempt === 5) fail('the inputs changed while being copied, five times (a build running?)');
+    settle();
+    inputs = fingerprint();
+  }
+
+  const binInfo = elfInfo(input.binary);
+  const addonInfo = elfInfo(input.addon);
   for (const [file, info] of [[target.binary, binInfo], [target.addon, addonInfo]]) {
     if (info.machine !== target.elfMachine) fail(`${relative(root, file)} is ${info.machine}, not ${target.elfMachine}`);
   }
   if (!binInfo.interp) fail(`${relative(root, target.binary)} has no ELF interpreter (not a dynamic executable?)`);
 
-  const stageRoot = join(dist, `.bundle-stage-${arch}-${process.pid}`);
-  rmSync(stageRoot, { recursive: true, force: true });
-  process.on('exit', () => rmSync(stageRoot, { recursive: true, force: true }));
   const stage = join(stageRoot, PREFIX.slice(1));
   const binDir = join(stage, 'bin');
   const libDir = join(stage, 'lib');
@@ -316,7 +345,7 @@ async function main() {
   const interpName = basename(binInfo.interp);
   const interpSource = target.nodeArch === hostArch() ? binInfo.interp : findInLibDirs(interpName);
   if (!interpSource || !existsSync(interpSource)) fail(`dynamic loader ${binInfo.interp} not found`);
-  const libs = collectLibraries([target.binary, target.addon]);
+  const libs = collectLibraries([input.binary, input.addon]);
   libs.delete(interpName);
   libs.set(interpName, interpSource);
   const manifest = [];
@@ -329,7 +358,7 @@ async function main() {
 
   // 2. the executable, patched after the SEA injection, never stripped again
   const exe = join(binDir, 'graceful-init');
-  copyFileSync(target.binary, exe);
+  copyFileSync(input.binary, exe);
   chmodSync(exe, 0o755);
   run('patchelf', [
     '--set-interpreter', `${PREFIX}/lib/${interpName}`,
@@ -339,7 +368,7 @@ async function main() {
 
   // 3. the addon: libc is already loaded by then (same soname), the rpath is for completeness
   const addon = join(libDir, 'reaper.node');
-  copyFileSync(target.addon, addon);
+  copyFileSync(input.addon, addon);
   chmodSync(addon, 0o755);
   run('patchelf', ['--force-rpath', '--set-rpath', '$ORIGIN', addon]);
 
@@ -392,7 +421,7 @@ async function main() {
   smokeTest(stage, interpName);
 
   // 7. the tarball: sorted, owned by root, one timestamp, no gzip name/time: reproducible
-  const epoch = Number(process.env.SOURCE_DATE_EPOCH) || Math.floor(statSync(target.binary).mtimeMs / 1000);
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH) || Math.floor(inputs[relative(root, target.binary)].mtimeMs / 1000);
   const tmp = `${tarball}.${process.pid}.tmp`;
   const tar = spawn(
     'tar',
