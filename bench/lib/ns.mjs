@@ -2,7 +2,7 @@
 //   unshare --pid --fork --mount-proc --kill-child [timed] stamp INIT... APP...
 // and gives the suites its output lines and the host-side pids of the init and of the app.
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { childrenOf, descendantsOf, Lines, sleep, tryKill } from './util.mjs';
 
 export class Namespace {
@@ -102,12 +102,4 @@ export function benchEnv(extra = {}) {
 /** Parses "key <int> <int> ..." into BigInts / numbers. */
 export function fields(line) {
   return line ? line.trim().split(/\s+/).slice(1) : [];
-}
-
-export function statusOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
 }

@@ -2,7 +2,7 @@
 // (built when missing or older than its sources, then copied so a concurrent rebuild cannot change
 // it mid-run), the peer inits and nginx from Debian packages.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,26 @@ export function prepareGracefulInit({ build, notes }) {
     ? readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.tar.gz')).map((f) => join(ROOT, 'dist', f))
     : [];
   return { bin, dir, builtAt: statSync(dist).mtime.toISOString(), tarballs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Drops the files from the page cache (fsync first when we may write them, then
+ * posix_fadvise(DONTNEED) through dd), so that every binary starts out as it would in a fresh
+ * container: read from disk by exec. A file just written (our copy of graceful-init) would
+ * otherwise sit in the page cache in whatever folio sizes the writer left, and the file-backed
+ * part of the RSS depends on that.
+ */
+export function dropPageCache(files, writable = []) {
+  for (const file of writable) {
+    try {
+      const fd = openSync(file, 'r+');
+      fsyncSync(fd);
+      closeSync(fd);
+    } catch {
+      // best effort
+    }
+  }
+  for (const file of files) spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
 }
 
 function versionOf(bin, args = ['--version']) {

@@ -83,7 +83,7 @@ export class Lines {
 
 export function childrenOf(pid) {
   const kids = new Set();
-  let tasks = [];
+  let tasks;
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {

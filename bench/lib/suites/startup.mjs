@@ -1,7 +1,8 @@
 // Start-up: for each init, interleaved round by round,
 //   `init true`          wall time from just before the init's exec (bench/c/stamp) to the end of
 //   `init -- /bin/true`  the namespace (bench/c/timed, the parent of unshare)
-//   `init -- probe first` time from the init's exec to the app's first statement
+//   `init -- probe first` time from the init's exec to the app's first statement, and from then
+//                        (the probe exits at once) until the namespace is gone
 // plus, for scale, a bare `node -e 0` of the same Node 24 runtime as PID 1.
 import { Namespace, fields } from '../ns.mjs';
 
@@ -22,12 +23,12 @@ async function once(ctx, argv) {
     throw new Error(`start-up run failed (${argv.join(' ')}): exit ${result.code} ${ns.stderr.trim()}`);
   }
   const ms = (a, b) => Number(BigInt(b) - BigInt(a)) / 1e6;
-  return { wallMs: ms(stamp, end), firstMs: first ? ms(stamp, first) : null };
+  return { wallMs: ms(stamp, end), firstMs: first ? ms(stamp, first) : null, exitMs: first ? ms(first, end) : null };
 }
 
 export async function startup(ctx, inits, { rounds, progress }) {
   const samples = {};
-  for (const kind of KINDS) samples[kind.id] = Object.fromEntries(inits.map((i) => [i.id, []]));
+  for (const kind of [...KINDS, { id: 'exit' }]) samples[kind.id] = Object.fromEntries(inits.map((i) => [i.id, []]));
   const nodeRef = [];
   const argvFor = (init, kind) => init.cmd(kind.app ?? [ctx.helpers.probe, 'first'], { dashdash: kind.dashdash });
 
@@ -38,8 +39,9 @@ export async function startup(ctx, inits, { rounds, progress }) {
   for (let r = 0; r < rounds; r++) {
     for (const kind of KINDS) {
       for (const init of inits) {
-        const { wallMs, firstMs } = await once(ctx, argvFor(init, kind));
+        const { wallMs, firstMs, exitMs } = await once(ctx, argvFor(init, kind));
         samples[kind.id][init.id].push(kind.id === 'first' ? firstMs : wallMs);
+        if (kind.id === 'first') samples.exit[init.id].push(exitMs);
       }
     }
     if (ctx.node) nodeRef.push((await once(ctx, [ctx.node, '-e', '0'])).wallMs);
