@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // the e2e tests start namespaces and real servers; two at a time fits a 2-core machine
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import { execa } from 'execa';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
+import { appEnvironment } from './process/app-env.js';
 import { trackOwned, untrackOwned } from './process/owned-pids.js';
 
 export interface PreStopResult {
@@ -34,6 +35,9 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   log.debug(`pre-stop ${index}: running`, { command });
   const subprocess = execa(file, args, {
     stdin: 'ignore',
+    // the app's environment: under the npm entry the init's own NODE_OPTIONS is not the app's
+    env: appEnvironment(process.env),
+    extendEnv: false,
     buffer: false,
     reject: false,
     // our own clean-up runs at exit; execa's would install signal-exit signal handlers of its own

@@ -23,8 +23,9 @@ export function helpText(): string {
   for (const [section, title] of Object.entries(SECTIONS)) {
     lines.push('', `${title}:`);
     for (const spec of OPTION_TABLE.filter((s) => s.section === section)) {
-      const more = [spec.defaultText ? `default: ${spec.defaultText}` : '', envName(spec)].filter(Boolean);
-      lines.push(`  ${usageOf(spec).padEnd(30)} ${spec.help}`, `  ${''.padEnd(30)} [${more.join('; ')}]`);
+      const more = [spec.defaultText ? `default: ${spec.defaultText}` : '', envName(spec) ?? ''].filter(Boolean);
+      lines.push(`  ${usageOf(spec).padEnd(30)} ${spec.help}`);
+      if (more.length > 0) lines.push(`  ${''.padEnd(30)} [${more.join('; ')}]`);
     }
   }
   return `${lines.join('\n')}\n`;

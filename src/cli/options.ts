@@ -76,7 +76,9 @@ export interface OptionSpec {
   set(opts: Options, raw: string | true): void;
 }
 
-export function envName(spec: OptionSpec): string {
+/** The variable that sets the option; --help and --version have none. */
+export function envName(spec: OptionSpec): string | null {
+  if (spec.long === 'help' || spec.long === 'version') return null;
   return `GRACEFUL_INIT_${spec.long.toUpperCase().replaceAll('-', '_')}`;
 }
 
@@ -132,7 +134,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'treat exit status CODE of the app as 0 (e.g. 143 for Java); repeatable',
     set: (o, raw) => { o.remapExit.push(exitCode(String(raw))); },
   },
-  { long: 'subreaper', short: 's', section: 'process', help: 'register as child subreaper when not PID 1 and fail if that is impossible (done quietly by default)', set: flag((o) => (o.subreaper = true)) },
+  { long: 'subreaper', short: 's', section: 'process', help: 'require the child-subreaper registration when not PID 1 (tried anyway by default): exit 1 if refused', set: flag((o) => (o.subreaper = true)) },
   { long: 'process-group', short: 'g', section: 'process', help: 'run the app in its own process group and send every signal to the whole group', set: flag((o) => (o.processGroup = true)) },
   {
     long: 'pdeath-signal', short: 'p', value: 'SIG', section: 'process',

@@ -25,8 +25,8 @@ function apply(opts: Options, spec: OptionSpec, raw: string | true, source: stri
 /** Environment first, so that the command line wins; a list given on the command line replaces the env's. */
 function applyEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
   for (const spec of OPTION_TABLE) {
-    if (spec.long === 'help' || spec.long === 'version') continue;
     const name = envName(spec);
+    if (name === null) continue;
     const raw = env[name];
     if (raw === undefined) continue;
     if (!spec.value) {

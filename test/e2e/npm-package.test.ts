@@ -78,7 +78,8 @@ describe('npm package: bin/graceful-init on the system node', () => {
     }
     tmp = tempDir();
     prefix = join(tmp.path, 'prefix');
-    const packed = npm(['pack', '--pack-destination', tmp.path], ROOT).trim().split('\n').pop() as string;
+    // --ignore-scripts: prepack would rebuild the binary that the other tests are running
+    const packed = npm(['pack', '--ignore-scripts', '--pack-destination', tmp.path], ROOT).trim().split('\n').pop() as string;
     npm(['install', '-g', '--prefix', prefix, '--prefer-offline', join(tmp.path, packed)], tmp.path);
     installed = join(prefix, 'bin', 'graceful-init');
     packageDir = join(prefix, 'lib', 'node_modules', 'graceful-init');

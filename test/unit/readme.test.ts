@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPTION_TABLE, envName } from '../../src/cli/options.js';
+
+const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('README', () => {
+  it.each(OPTION_TABLE.map((spec) => [spec.long, spec] as const))('documents --%s with its variable', (_, spec) => {
+    const row = readme.split('\n').find((line) => line.startsWith('|') && new RegExp(`--${spec.long}(?![\\w-])`).test(line));
+    expect(row, `no row for --${spec.long} in the options table`).toBeDefined();
+    const env = envName(spec);
+    if (env) expect(row).toContain(`\`${env}\``);
+  });
+
+  it('mentions no option the binary does not have', () => {
+    const known = new Set(OPTION_TABLE.map((s) => s.long));
+    const mentioned = [...readme.matchAll(/(?<![\w-])--([a-z][a-z-]+)/g)].map((m) => m[1] as string);
+    // flags of other programs that the README quotes (unshare, node, the example app)
+    const foreign = new Set(['pid', 'fork', 'mount-proc', 'require', 'port']);
+    expect(mentioned.filter((m) => !known.has(m) && !foreign.has(m))).toEqual([]);
+  });
+});
