@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReaper } from '../../src/reaper/load.js';
 import { REAP_OUT, type NativeReaper, type SpawnRequest } from '../../src/reaper/native-api.js';
-import { decodeWaitStatus, exitStatusFromWait } from '../../src/reaper/wait-status.js';
+import { decodeWaitStatus, exitStatusFromWait } from './wait-status.js';
 import {
   ADDON,
   DIST_ADDON,
