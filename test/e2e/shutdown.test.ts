@@ -283,3 +283,24 @@ describe('--check', () => {
     expect(bad.stdout.toString()).toMatch(/warning: drain \+ pre-stop can take 28s, leaving the app 0s/);
   });
 });
+
+describe('--log-format json', () => {
+  it('writes one JSON object a line, the summary included', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start('child', ['--log-format', 'json', '-v', '--', LOGGER, log]);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      const entries = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+      expect(entries.length).toBeGreaterThan(3);
+      for (const e of entries) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(entries.at(-1)).toMatchObject({ level: 'info', msg: expect.stringMatching(/^shutdown on SIGTERM, SIGTERM to app/) });
+      expect(entries.some((e) => e.level === 'debug' && /^spawned /.test(e.msg))).toBe(true);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
