@@ -37,12 +37,14 @@ export function createLogger(format: LogFormat, verbosity: Verbosity, fd = 2): L
       // nowhere left to report it
     }
   };
-  const show = { quiet: 0, normal: 1, verbose: 2 }[verbosity];
+  const normal = verbosity !== 'quiet';
+  const verbose = verbosity === 'verbose';
+  const nothing = () => {};
   return {
     error: (msg, fields) => write('error', msg, fields),
-    warn: (msg, fields) => show >= 1 && write('warn', msg, fields),
-    summary: (msg, fields) => show >= 1 && write('info', msg, fields),
-    debug: (msg, fields) => show >= 2 && write('debug', msg, fields),
-    verbose: show >= 2,
+    warn: normal ? (msg, fields) => write('warn', msg, fields) : nothing,
+    summary: normal ? (msg, fields) => write('info', msg, fields) : nothing,
+    debug: verbose ? (msg, fields) => write('debug', msg, fields) : nothing,
+    verbose,
   };
 }

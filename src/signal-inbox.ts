@@ -27,11 +27,6 @@ export class SignalInbox {
     this.pending = [];
     for (const signal of queued) handler(signal);
   }
-
-  /** the signals that came before any handler was attached (for the log) */
-  get queued(): readonly NodeJS.Signals[] {
-    return this.pending;
-  }
 }
 
 function ignore(): void {}

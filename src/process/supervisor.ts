@@ -130,8 +130,4 @@ export class Supervisor {
       }, 5);
     }
   };
-
-  get reaping(): boolean {
-    return this.reaper !== null;
-  }
 }
