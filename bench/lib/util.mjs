@@ -18,6 +18,14 @@ export function quantile(values, q) {
 
 export const median = (values) => quantile(values, 0.5);
 
+/** The list started at index r (mod length): round r of an interleaved run goes B, C, A instead
+ * of A, B, C, so that no init always runs right after the same one. */
+export function rotate(list, r) {
+  if (list.length === 0) return list;
+  const k = r % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
 /**
  * Collects the lines a child writes on one stream and lets a suite wait for the next line that
  * matches, with a timeout. Lines are consumed in order: a waiter never sees a line twice.

@@ -5,7 +5,7 @@
 // Each round starts one namespace per init and interleaves signal by signal: A, B, C, A, B, C...
 // The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals.
 import { Namespace, fields } from '../ns.mjs';
-import { memoryOf, nowNs, sleep } from '../util.mjs';
+import { memoryOf, nowNs, rotate, sleep } from '../util.mjs';
 
 const LOST_AFTER_MS = 250;
 
@@ -46,7 +46,7 @@ export async function forward(ctx, inits, { rounds, perRound, controlSignals, pr
   }
   for (let r = 0; r < rounds; r++) {
     // the control loses every signal (each costs the full timeout): a few in the first round prove it
-    const active = inits.filter((i) => !i.control || r === 0);
+    const active = rotate(inits, r).filter((i) => !i.control || r === 0);
     const sessions = [];
     try {
       for (const init of active) sessions.push({ init, ...(await open(ctx, init)) });

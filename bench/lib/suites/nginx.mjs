@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Namespace } from '../ns.mjs';
-import { sleep } from '../util.mjs';
+import { rotate, sleep } from '../util.mjs';
 
 const SLOW_BYTES = 150 * 1024;
 const RATE = '100k';
@@ -166,7 +166,7 @@ export async function nginxRollout(ctx, inits, { rounds, progress }) {
   const out = Object.fromEntries(variants.map((v) => [v.id, { label: v.label ?? v.id, runs: [] }]));
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const v of variants) out[v.id].runs.push(await rollout(ctx, v, s));
+      for (const v of rotate(variants, r)) out[v.id].runs.push(await rollout(ctx, v, s));
       progress(`nginx ${r + 1}/${rounds}`);
     }
   } finally {

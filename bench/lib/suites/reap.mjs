@@ -8,7 +8,7 @@
 //           they block on. Measured: time from the release until none is left, init CPU time.
 // The init's CPU time is the sum of its threads' /proc/<pid>/task/<tid>/schedstat run time.
 import { Namespace, fields } from '../ns.mjs';
-import { cpuMsOf } from '../util.mjs';
+import { cpuMsOf, rotate } from '../util.mjs';
 
 async function run(ctx, init, app, start, key, timeoutMs) {
   const ns = new Namespace(ctx, init.cmd([ctx.helpers.probe, ...app]));
@@ -35,7 +35,7 @@ export async function reap(ctx, inits, { streamRounds, burstRounds, orphans, bur
   const ms = (a, b) => Number(b - a) / 1e6;
 
   for (let r = 0; r < streamRounds; r++) {
-    for (const init of inits) {
+    for (const init of rotate(inits, r)) {
       if (init.control && r > 0) continue;
       const app = ['stream', orphans, batch, intervalUs, giveUpMs].map(String);
       const { values, cpuMs } = await run(ctx, init, app, 'ready', 'stream', streamMs * 4 + giveUpMs + 10000);
@@ -50,7 +50,7 @@ export async function reap(ctx, inits, { streamRounds, burstRounds, orphans, bur
     progress(`reaping stream ${r + 1}/${streamRounds}`);
   }
   for (let r = 0; r < burstRounds; r++) {
-    for (const init of inits) {
+    for (const init of rotate(inits, r)) {
       if (init.control && r > 0) continue;
       const { values, cpuMs } = await run(ctx, init, ['burst', burst, giveUpMs].map(String), 'armed', 'burst', giveUpMs + 20000);
       const [released, done, left] = values;

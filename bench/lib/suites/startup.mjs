@@ -5,6 +5,7 @@
 //                        (the probe exits at once) until the namespace is gone
 // plus, for scale, a bare `node -e 0` of the same Node 24 runtime as PID 1.
 import { Namespace, fields } from '../ns.mjs';
+import { rotate } from '../util.mjs';
 
 const KINDS = [
   { id: 'true', app: ['true'], dashdash: false },
@@ -37,8 +38,8 @@ export async function startup(ctx, inits, { rounds, progress }) {
   if (ctx.node) await once(ctx, [ctx.node, '-e', '0']);
 
   for (let r = 0; r < rounds; r++) {
-    for (const kind of KINDS) {
-      for (const init of inits) {
+    for (const kind of rotate(KINDS, r)) {
+      for (const init of rotate(inits, r)) {
         const { wallMs, firstMs, exitMs } = await once(ctx, argvFor(init, kind));
         samples[kind.id][init.id].push(kind.id === 'first' ? firstMs : wallMs);
         if (kind.id === 'first') samples.exit[init.id].push(exitMs);
