@@ -46,7 +46,7 @@ export function buildMetrics(raw, inits) {
       p99.cells[id] = has ? { value: quantile(o.latenciesUs, 0.99), n: o.latenciesUs.length } : { failed: true, text: 'none arrived' };
       lost.cells[id] = { value: o.lost, text: `${o.lost} of ${o.sent}`, failed: o.lost > 0 };
     }
-    const anon = { id: 'rss.anon', group: 'footprint', label: 'of which private (RssAnon; the rest is the shared page cache of the binary and libraries)', unit: 'MB', ratio: true, cells: {} };
+    const anon = { id: 'rss.anon', group: 'footprint', label: 'of which private (RssAnon)³', unit: 'MB', ratio: true, cells: {} };
     for (const id of ids) if (f[id]) anon.cells[id] = cellOf(f[id].anonKb, { scale: 1 / MB });
     rss.target = { text: '≤ 45 MB', check: (c) => c.value <= 45 };
     p50.target = { text: '≤ 2× tini', check: (c, t) => t && c.value <= 2 * t.value };
@@ -220,6 +220,7 @@ export function cellText(m, id) {
   }
   let text = `${m.unit ? fmt(c.value) : fmtCount(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
   if (m.id === 'size' && c.value < 1) text = `${fmt(c.value * 1024)} KB`;
+  if (m.id === 'size' && c.note === 'dynamically linked') text += '⁴';
   if (c.ratio !== undefined) text += ` (${fmt(c.ratio)}×)`;
   return text;
 }
@@ -257,12 +258,15 @@ export function renderMarkdown(result) {
     return [label, ...inits.map((i) => mdEscape(cellText(m, i.id))), target, res];
   });
   const out = [];
-  out.push(`### Benchmarks`);
+  out.push(
+    '`npm run bench` (about 4 minutes; `npm run bench -- --quick`: about 1) measures graceful-init beside tini, dumb-init and catatonit ' +
+      'from Debian and prints this table; see [bench/README.md](bench/README.md) for how each figure is taken.',
+  );
   out.push('');
   out.push(
-    `Measured by \`npm run bench\`${meta.quick ? ' (`--quick`)' : ''} on ${meta.date.slice(0, 10)}: ${meta.cpu}, ${meta.cores} cores, Linux ${meta.kernel}. ` +
+    `This run${meta.quick ? ' (`--quick`)' : ''}: ${meta.date.slice(0, 10)}, ${meta.cpu}, ${meta.cores} cores, Linux ${meta.kernel}. ` +
       `Every init runs as PID 1 of a fresh PID namespace (\`unshare --pid --fork --mount-proc\`); runs are interleaved ` +
-      `(${inits.map((i) => i.label).join(', ')}, then again) and each figure is the median over the runs, with its ratio to tini from the same run.`,
+      `(${inits.map((i) => i.label).join(', ')}, then again, the order rotating each round) and each figure is the median over the runs, with its ratio to tini from the same run.`,
   );
   out.push('');
   out.push(`| ${head.join(' | ')} |`);
@@ -271,7 +275,9 @@ export function renderMarkdown(result) {
   out.push('');
   out.push(
     `¹ control: \`bench/c/naive-init.c\`, what a shell script or the app itself as PID 1 does: it waits for its own child only and installs no signal handler. ` +
-      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once) fails it.`,
+      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once) fails it. ` +
+      `³ the rest of the RSS is the part of the executable and its libraries mapped from the page cache, shared with every other process that maps them. ` +
+      `⁴ dynamically linked: the C library is not counted.`,
   );
   out.push('');
   const versions = inits.filter((i) => !i.control).map((i) => `${i.label} ${i.version}`);
@@ -287,9 +293,7 @@ export function renderMarkdown(result) {
   }
   if (meta.notes.length > 0) out.push(`Notes: ${meta.notes.join('; ')}.`);
   out.push('');
-  out.push('How each figure is measured: [bench/README.md](bench/README.md). ');
-  out.push('');
-  out.push('![benchmark chart](bench/results/latest.svg)');
+  out.push('![graceful-init beside tini, dumb-init and catatonit](bench/results/latest.svg)');
   return `${out.join('\n')}\n`;
 }
 
