@@ -1,4 +1,3 @@
-import { isatty } from 'node:tty';
 import type { Logger } from '../log.js';
 import { loadReaper } from '../reaper/load.js';
 import { REAP_OUT, type NativeReaper } from '../reaper/native-api.js';
@@ -77,7 +76,7 @@ export class Supervisor {
       return app;
     }
     const file = resolveOrThrow(request);
-    const terminal = isatty(0);
+    const terminal = this.reaper.isTerminal(0);
     const newGroup = request.processGroup || terminal;
     let pid: number;
     try {

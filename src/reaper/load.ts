@@ -9,7 +9,6 @@
 //      (a noexec mount makes dlopen fail: the next directory is tried)
 //   4. not SEA (dev, tests): reaper.node beside the main script, then the repo's
 //      dist/reaper.node and src/reaper/build/Release/reaper.node
-import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
@@ -48,6 +47,7 @@ const REQUIRED_FUNCTIONS = [
   'setParentDeathSignal',
   'setForeground',
   'getProcessGroup',
+  'isTerminal',
 ] as const;
 
 const loaded = new Map<string, NativeReaper>();
@@ -131,7 +131,8 @@ function ensureFile(file: string, bytes: Buffer, uid: number): 'reused' | 'writt
       // unreadable: rewrite below
     }
   }
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // pid + time is unique enough: the exclusive open below refuses a clash
+  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fd = openSync(tmp, 'wx', 0o700);
   try {
     let off = 0;
@@ -169,6 +170,8 @@ function fromSeaAsset(sea: SeaModule, reasons: string[]): { reaper: NativeReaper
     reasons.push(`embedded asset ${REAPER_ASSET}: ${errText(err)}`);
     return null;
   }
+  // loaded here, not at the top: only the extraction path needs it, and it costs ~4 ms of start-up
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 20);
   const name = `reaper-${hash}.node`;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;

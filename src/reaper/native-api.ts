@@ -48,6 +48,8 @@ export interface NativeReaper {
   setForeground(fd: number, pgid: number): boolean;
   /** getpgrp() of the calling process */
   getProcessGroup(): number;
+  /** isatty(fd) */
+  isTerminal(fd: number): boolean;
   /**
    * errno name ("EPERM", "ENOTTY", ...) of the last failed setChildSubreaper /
    * setParentDeathSignal / setForeground call; undefined while none failed.

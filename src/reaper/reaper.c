@@ -8,6 +8,7 @@
  *   setParentDeathSignal(n)   prctl(PR_SET_PDEATHSIG, n)
  *   setForeground(fd, pgid)   tcsetpgrp() with SIGTTOU blocked
  *   getProcessGroup()         getpgrp()
+ *   isTerminal(fd)            isatty()
  *   lastError                 (getter) errno name of the last failed boolean call
  *
  * Only syscalls / libc. Nothing after fork() in the child allocates or calls
@@ -561,6 +562,18 @@ static napi_value SetForeground(napi_env env, napi_callback_info cbinfo) {
   return make_bool(env, ok, err);
 }
 
+/* isatty(3): Node's own tty.isatty loads the net module, a few ms of every start. */
+static napi_value IsTerminal(napi_env env, napi_callback_info cbinfo) {
+  int32_t fd = 0;
+  if (!get_int_arg(env, cbinfo, 1, &fd)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "isTerminal(fd) expects a number");
+    return NULL;
+  }
+  napi_value result;
+  NAPI_CALL(env, napi_get_boolean(env, isatty(fd) == 1, &result));
+  return result;
+}
+
 static napi_value GetProcessGroup(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
   napi_value result;
@@ -587,6 +600,7 @@ NAPI_MODULE_INIT() {
       {"setParentDeathSignal", NULL, SetParentDeathSignal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setForeground", NULL, SetForeground, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getProcessGroup", NULL, GetProcessGroup, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isTerminal", NULL, IsTerminal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastError", NULL, NULL, GetLastError, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
