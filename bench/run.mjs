@@ -27,8 +27,8 @@ const CONFIGS = {
     forwardPerRound: 50,
     controlSignals: 10,
     streamRounds: 5,
-    burstRounds: 10,
-    nginxRounds: 3,
+    burstRounds: 15,
+    nginxRounds: 4,
     deadlineRounds: 10,
   },
   quick: {

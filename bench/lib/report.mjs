@@ -285,6 +285,9 @@ export function renderMarkdown(result) {
   if (result.startup?.nodeRefMs !== null && result.startup?.nodeRefMs !== undefined) {
     out.push(`For scale, a bare \`node -e 0\` of the same Node 24 runtime as PID 1 takes ${fmt(result.startup.nodeRefMs)} ms (wall, as above).`);
   }
+  if (result.tarballs?.length) {
+    out.push(`Bundles: ${result.tarballs.map((t) => `\`${t.file}\` ${fmt(t.bytes / 1048576)} MB`).join(', ')}.`);
+  }
   const load = meta.loadAverage1m;
   if (load) {
     out.push(
