@@ -86,6 +86,14 @@ export function buildMetrics(raw, inits) {
       ratio: true,
       cells: {},
     };
+    const tail = {
+      id: 'reap.streamTail',
+      group: 'reaping',
+      label: 'streamed: until none left, from the last one made',
+      unit: 'ms',
+      ratio: true,
+      cells: {},
+    };
     const streamCpu = { id: 'reap.streamCpu', group: 'reaping', label: 'CPU time the init used for that stream', unit: 'ms', ratio: true, cells: {} };
     for (const id of ids) {
       const o = r[id];
@@ -99,6 +107,7 @@ export function buildMetrics(raw, inits) {
         ? { failed: true, text: `${Math.max(...o.streamLeft)} left after ${p.giveUpMs / 1000} s` }
         : cellOf(o.streamPeak);
       // the control does not reap: its CPU time says nothing
+      tail.cells[id] = streamFailed ? { failed: true, text: `${Math.max(...o.streamLeft)} left after ${p.giveUpMs / 1000} s` } : cellOf(o.streamTailMs);
       burstCpu.cells[id] = burstFailed ? { na: true, text: 'does not reap' } : cellOf(o.burstCpuMs);
       streamCpu.cells[id] = streamFailed ? { na: true, text: 'does not reap' } : cellOf(o.streamCpuMs);
     }
@@ -108,6 +117,7 @@ export function buildMetrics(raw, inits) {
     add(burst);
     add(burstCpu);
     add(stream);
+    add(tail);
     add(streamCpu);
   }
   if (raw.nginx) {
@@ -179,6 +189,7 @@ export function buildMetrics(raw, inits) {
     'reap.burst': 'reaping 2000 at once: until none left',
     'reap.burstCpu': '  init CPU time for that',
     'reap.stream': 'reaping 10000 streamed: most zombies',
+    'reap.streamTail': '  until none left, after the last',
     'reap.streamCpu': '  init CPU time for that',
     'nginx.plain': 'nginx rollout: failed (no options)',
     'nginx.drain': 'nginx rollout: failed (drain + pre-stop)',
