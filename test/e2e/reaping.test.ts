@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  BINARY, ROOT, descendantsOf, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, run, sleep, start, tempDir, waitFor, type Mode,
+  BINARY, descendantsOf, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, run, sleep, start, tempDir, waitFor, type Mode,
 } from './harness.js';
 
 afterEach(killAll);
@@ -118,21 +118,21 @@ describe('beyond PID 1', () => {
 });
 
 describe('without a loadable reaper', () => {
-  // the binary alone in a directory (outside the temporary directories that get covered), and every
-  // temporary directory mounted noexec (Docker's default)
+  // The binary alone in a directory, and every temporary directory mounted noexec (Docker's default).
+  // It is opened before the mounts and run through that descriptor: the checkout itself may live
+  // under /tmp, which the mounts cover.
   function isolated(args: string[]) {
-    const dir = join(ROOT, 'dist', `lonely-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    const lonely = join(dir, 'graceful-init');
+    const dir = tempDir();
+    const lonely = join(dir.path, 'graceful-init');
     copyFileSync(BINARY, lonely);
     const mounts = ['/tmp', '/dev/shm', '/run', '/var/tmp'].map((d) => `mount -t tmpfs -o noexec tmpfs ${d}`).join(' && ');
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${mounts} && exec "$0" "$@"`, lonely, ...args], {
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `exec 3<"$0" && ${mounts} && exec /proc/self/fd/3 "$@"`, lonely, ...args], {
       env: markedEnv('lonely'),
       timeout: 10_000,
       encoding: 'utf8',
     });
     killMarked('lonely');
-    rmSync(dir, { recursive: true, force: true });
+    dir.cleanup();
     return r;
   }
 
