@@ -302,7 +302,7 @@ export function renderMarkdown(result) {
   const load = meta.loadAverage1m;
   if (load) {
     out.push(
-      `Load average (1 min) before/after: ${load.before.toFixed(2)}/${load.after.toFixed(2)}${Math.max(load.before, load.after) > meta.cores / 2 ? ' (a busy machine: expect noise in the sub-millisecond figures)' : ''}.`,
+      `Load average (1 min) at the start: ${load.before.toFixed(2)}${load.before > meta.cores / 2 ? ' (a busy machine: expect noise)' : ''}.`,
     );
   }
   if (meta.notes.length > 0) out.push(`Notes: ${meta.notes.join('; ')}.`);
