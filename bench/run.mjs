@@ -7,7 +7,7 @@
 // tini from the same run. Writes bench/results/latest.{json,md,svg}; see bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHelpers, discoverInits, dropPageCache, findNginx, findUnshare, prepareGracefulInit, RESULTS, ROOT } from './lib/setup.mjs';
 import { buildMetrics, renderMarkdown, renderSvg, renderTerminal } from './lib/report.mjs';
@@ -56,6 +56,7 @@ function parseArgs(argv) {
     else if (a === '--build') opts.build = 'always';
     else if (a === '--no-build') opts.build = 'never';
     else if (a === '--wait-quiet') opts.waitQuiet = true;
+    else if (a === '--render') opts.render = true;
     else if (a === '-h' || a === '--help') opts.help = true;
     else if (a.startsWith('--only')) {
       opts.only = value().split(',').map((s) => s.trim());
@@ -73,6 +74,7 @@ const HELP = `usage: npm run bench [-- options]
   --no-build       measure dist/graceful-init as it is
   --out DIR        where latest.{json,md,svg} go (default bench/results)
   --wait-quiet     first wait (up to 10 minutes) until the 1-minute load average is below 0.3 per core
+  --render         measure nothing: rebuild the table, latest.md and latest.svg from latest.json
 `;
 
 function cpuModel() {
@@ -101,6 +103,7 @@ async function main() {
     process.stdout.write(HELP);
     return 0;
   }
+  if (opts.render) return render(opts.out);
   const config = CONFIGS[opts.quick ? 'quick' : 'full'];
   const began = Date.now();
   const notes = [];
@@ -153,7 +156,6 @@ async function main() {
     if (opts.only.includes('deadline')) raw.deadline = await deadline(ctx, inits, { rounds: config.deadlineRounds, progress });
     load.push(loadavg()[0]);
 
-    const metrics = buildMetrics(raw, inits);
     const meta = {
       date: new Date().toISOString(),
       quick: opts.quick,
@@ -170,41 +172,59 @@ async function main() {
       suites: opts.only,
       notes,
     };
-    const result = {
+    publish(opts.out, {
       meta,
       inits: inits.map(({ id, label, bin, version, control }) => ({ id, label, bin, version, control: Boolean(control) })),
       tarballs,
       startup: raw.startup ? { nodeRefMs: median(raw.startup.nodeRef) } : undefined,
-      metrics: metrics.map(({ cells, target, control, ...m }) => ({
-        ...m,
-        cells,
-        target: target ? { text: target.text, result: target.result } : undefined,
-        control: control ? { expect: control.expect, result: control.result } : undefined,
-      })),
       raw,
-    };
-
-    const table = renderTerminal(metrics, inits);
-    process.stdout.write(`\n${table}\n\n`);
-    const targets = metrics.filter((m) => m.target);
-    for (const m of targets) process.stdout.write(`${m.target.result.padEnd(4)}  ${m.label.replace(/`/g, '')}: target ${m.target.text}\n`);
-    for (const m of metrics.filter((x) => x.control)) {
-      process.stdout.write(`control ${m.control.result}: ${m.label.replace(/`/g, '')} (${m.control.expect})\n`);
-    }
-    if (result.startup?.nodeRefMs) process.stdout.write(`reference: bare node -e 0 as PID 1: ${result.startup.nodeRefMs.toFixed(1)} ms\n`);
-    for (const t of tarballs) process.stdout.write(`bundle ${t.file}: ${(t.bytes / 1048576).toFixed(1)} MB\n`);
-    if (notes.length) process.stdout.write(`notes: ${notes.join('; ')}\n`);
-    process.stdout.write(`load average (1 min) at the start: ${load[0].toFixed(2)} on ${cpus().length} cores\n`);
-
-    mkdirSync(opts.out, { recursive: true });
-    writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(opts.out, 'latest.md'), renderMarkdown({ ...result, metrics, inits }));
-    writeFileSync(join(opts.out, 'latest.svg'), renderSvg({ ...result, metrics, inits }));
+    });
     process.stdout.write(`\nwrote ${join(opts.out, 'latest.{json,md,svg}')} in ${meta.durationS} s\n`);
     return 0;
   } finally {
     gracefulInit.cleanup();
   }
+}
+
+/** Metrics from the raw samples; the table and summary on stdout; latest.{json,md,svg} in `out`. */
+function publish(out, data) {
+  const { meta, inits, tarballs, raw } = data;
+  const metrics = buildMetrics(raw, inits);
+  const result = {
+    ...data,
+    metrics: metrics.map(({ cells, target, control, ...m }) => ({
+      ...m,
+      cells,
+      target: target ? { text: target.text, result: target.result } : undefined,
+      control: control ? { expect: control.expect, result: control.result } : undefined,
+    })),
+    raw,
+  };
+  process.stdout.write(`\n${renderTerminal(metrics, inits)}\n\n`);
+  for (const m of metrics.filter((x) => x.target)) {
+    process.stdout.write(`${m.target.result.padEnd(4)}  ${m.label.replace(/`/g, '')}: target ${m.target.text}\n`);
+  }
+  for (const m of metrics.filter((x) => x.control)) {
+    process.stdout.write(`control ${m.control.result}: ${m.label.replace(/`/g, '')} (${m.control.expect})\n`);
+  }
+  if (data.startup?.nodeRefMs) process.stdout.write(`reference: bare node -e 0 as PID 1: ${data.startup.nodeRefMs.toFixed(1)} ms\n`);
+  for (const t of tarballs ?? []) process.stdout.write(`bundle ${t.file}: ${(t.bytes / 1048576).toFixed(1)} MB\n`);
+  if (meta.notes.length) process.stdout.write(`notes: ${meta.notes.join('; ')}\n`);
+  process.stdout.write(`load average (1 min) at the start: ${meta.loadAverage1m.before.toFixed(2)} on ${meta.cores} cores\n`);
+
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(out, 'latest.md'), renderMarkdown({ ...result, metrics, inits }));
+  writeFileSync(join(out, 'latest.svg'), renderSvg({ ...result, metrics, inits }));
+}
+
+function render(out) {
+  const previous = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+  const { metrics: _old, ...data } = previous;
+  void _old;
+  publish(out, data);
+  process.stdout.write(`\nrewrote ${join(out, 'latest.{json,md,svg}')} from the samples in latest.json\n`);
+  return 0;
 }
 
 async function waitQuiet(progress) {

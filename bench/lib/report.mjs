@@ -130,7 +130,17 @@ export function buildMetrics(raw, inits) {
       const t = median(v.runs.map(total));
       const inF = median(v.runs.map((x) => x.inFlight.failed));
       const fr = median(v.runs.map((x) => x.fresh.failed));
-      return { value: f, total: t, text: `${fmt0(f)} of ${fmt0(t)}`, detail: `${fmt0(inF)} in flight + ${fmt0(fr)} new`, failed: f > 0, runs: v.runs.length };
+      const lo = Math.min(...v.runs.map(failed));
+      const hi = Math.max(...v.runs.map(failed));
+      const range = lo === hi ? `${lo}` : `${lo}–${hi}`;
+      return {
+        value: f,
+        total: t,
+        text: `${range} of ${fmt0(t)}`,
+        detail: `median ${fmt0(inF)} in flight + ${fmt0(fr)} new`,
+        failed: hi > 0,
+        runs: v.runs.length,
+      };
     };
     const plain = { id: 'nginx.plain', group: 'rollout', label: 'nginx rollout: failed requests (no options)', unit: '', cells: {} };
     for (const id of ids) if (n[id]) plain.cells[id] = cell(n[id]);
