@@ -26,8 +26,12 @@ export class Namespace {
       if (this.stderr.length < 20000) this.stderr += b.toString();
     });
     this.lines = new Lines(this.child.stdout);
+    this.done = false;
     this.exited = new Promise((resolve) => {
-      this.child.on('close', (code, signal) => resolve({ code, signal }));
+      this.child.on('close', (code, signal) => {
+        this.done = true;
+        resolve({ code, signal });
+      });
     });
     this.initPidCache = null;
   }
@@ -77,14 +81,22 @@ export class Namespace {
     return result;
   }
 
+  /**
+   * SIGKILLs the init, which ends every process of the namespace; unshare then collects it and
+   * exits. Only if that has not happened within 2 s are unshare (and timed) killed as well: killed
+   * first, they would leave the init a zombie for the host's PID 1.
+   */
   kill() {
-    if (this.initPidCache) tryKill(this.initPidCache, 'SIGKILL');
+    if (this.done) return;
     const u = this.unsharePid();
-    if (u) {
-      for (const pid of childrenOf(u)) tryKill(pid, 'SIGKILL');
-      tryKill(u, 'SIGKILL');
-    }
-    tryKill(this.child.pid, 'SIGKILL');
+    const init = this.initPidCache ?? (u ? childrenOf(u)[0] : undefined);
+    if (init) tryKill(init, 'SIGKILL');
+    const fallback = setTimeout(() => {
+      if (u) tryKill(u, 'SIGKILL');
+      tryKill(this.child.pid, 'SIGKILL');
+    }, init ? 2000 : 0);
+    fallback.unref();
+    void this.exited.then(() => clearTimeout(fallback));
   }
 }
 
