@@ -68,7 +68,7 @@ function parseArgs(argv) {
 }
 
 const HELP = `usage: npm run bench [-- options]
-  --quick          fewer rounds (about 2 minutes instead of about 6)
+  --quick          fewer rounds (about 1–2 minutes instead of about 4)
   --only LIST      some of: ${SUITES.join(',')}
   --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
   --no-build       measure dist/graceful-init as it is
