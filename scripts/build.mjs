@@ -1,6 +1,7 @@
 // npm run build: esbuild bundle (CommonJS) -> SEA blob made by the pinned Node 24 -> injected with
 // postject into a stripped copy of that same runtime -> dist/graceful-init.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,14 @@ const mb = (file) => `${(statSync(file).size / 1048576).toFixed(1)} MB`;
 mkdirSync(dist, { recursive: true });
 const started = Date.now();
 
-// 1. bundle
+// 1. native addon, embedded as an asset and also shipped beside the binary
+execFileSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { stdio: 'inherit' });
+const addon = join(dist, 'reaper.node');
+// its hash names the file it is extracted to at run time; computed here so that start-up never
+// loads node:crypto
+const addonHash = existsSync(addon) ? createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 20) : '';
+
+// 2. bundle
 await build({
   entryPoints: [join(root, 'src', 'main.ts')],
   outfile: join(dist, 'graceful-init.cjs'),
@@ -28,15 +36,9 @@ await build({
   minify: true,
   keepNames: false,
   legalComments: 'none',
-  define: { __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version) },
+  define: { __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version), __REAPER_ASSET_SHA256__: JSON.stringify(addonHash) },
   logLevel: 'warning',
 });
-
-// 2. native addon, embedded as an asset and also shipped beside the binary
-if (existsSync(join(root, 'scripts', 'build-addon.mjs'))) {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { stdio: 'inherit' });
-}
-const addon = join(dist, 'reaper.node');
 
 // 3. the SEA blob: made by the same Node version it is injected into
 const seaConfig = {

@@ -161,6 +161,18 @@ function ensureFile(file: string, bytes: Buffer, uid: number): 'reused' | 'writt
   return 'written';
 }
 
+declare const __REAPER_ASSET_SHA256__: string | undefined;
+
+/** Set by scripts/build.mjs, which embeds the asset: hashing it here would load node:crypto (~6 ms). */
+function embeddedAssetHash(): string | null {
+  return typeof __REAPER_ASSET_SHA256__ === 'string' && __REAPER_ASSET_SHA256__ !== '' ? __REAPER_ASSET_SHA256__ : null;
+}
+
+function sha256Prefix(bytes: Buffer): string {
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 20);
+}
+
 function fromSeaAsset(sea: SeaModule, reasons: string[]): { reaper: NativeReaper; from: string } | null {
   let bytes: Buffer;
   try {
@@ -170,9 +182,7 @@ function fromSeaAsset(sea: SeaModule, reasons: string[]): { reaper: NativeReaper
     reasons.push(`embedded asset ${REAPER_ASSET}: ${errText(err)}`);
     return null;
   }
-  // loaded here, not at the top: only the extraction path needs it, and it costs ~4 ms of start-up
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 20);
+  const hash = embeddedAssetHash() ?? sha256Prefix(bytes);
   const name = `reaper-${hash}.node`;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   const dirs = [process.env.TMPDIR, '/tmp', '/dev/shm', '/run', '/var/tmp'].filter(

@@ -193,6 +193,14 @@ static int pid_is_owned(const int32_t* owned, size_t n, int32_t pid) {
 /* ------------------------------------------------------------------------ */
 /* reap(owned: Int32Array, out: Int32Array): number                          */
 
+static void record_if_watched(int32_t* out, pid_t watched, pid_t pid, int status) {
+  if (pid != watched || watched <= 0) return;
+  out[OUT_WATCHED_DONE] = 1;
+  out[OUT_WATCHED_STATUS] = status;
+  out[OUT_WATCHED_SIGNALED] = WIFSIGNALED(status) ? 1 : 0;
+  out[OUT_WATCHED_CODE] = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 static napi_value Reap(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 2;
   napi_value argv[2];
@@ -216,13 +224,25 @@ static napi_value Reap(napi_env env, napi_callback_info cbinfo) {
 
   uint32_t collected = 0;
   for (;;) {
+    pid_t pid;
+    if (owned_len == 0) {
+      /* Fast path: libuv waits for nobody, so every exited child is ours to collect at once. */
+      int status = 0;
+      pid = waitpid(-1, &status, WNOHANG);
+      if (pid == -1 && errno == EINTR) continue;
+      if (pid <= 0) break; /* 0: none has exited; ECHILD: no children at all */
+      collected++;
+      record_if_watched(out, watched, pid, status);
+      continue;
+    }
+
     siginfo_t si;
     memset(&si, 0, sizeof si);
     if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
       if (errno == EINTR) continue;
       break; /* ECHILD: no children at all */
     }
-    const pid_t pid = si.si_pid;
+    pid = si.si_pid;
     if (pid == 0) break; /* children exist, none has exited */
 
     if (pid_is_owned(owned, owned_len, pid)) {
@@ -239,17 +259,7 @@ static napi_value Reap(napi_env env, napi_callback_info cbinfo) {
 
     if (r == pid) {
       collected++;
-      if (pid == watched && watched > 0) {
-        out[OUT_WATCHED_DONE] = 1;
-        out[OUT_WATCHED_STATUS] = status;
-        if (WIFSIGNALED(status)) {
-          out[OUT_WATCHED_SIGNALED] = 1;
-          out[OUT_WATCHED_CODE] = WTERMSIG(status);
-        } else {
-          out[OUT_WATCHED_SIGNALED] = 0;
-          out[OUT_WATCHED_CODE] = WEXITSTATUS(status);
-        }
-      }
+      record_if_watched(out, watched, pid, status);
       continue;
     }
     if (r == -1 && errno == ECHILD) continue; /* collected by someone else meanwhile */
