@@ -6,6 +6,7 @@
 //   node scripts/build-addon.mjs [--verbose] [--force]   (--force: reconfigure from scratch)
 //
 // Works with any `node` on PATH: node-gyp itself is run by the pinned Node 24.
+import { holdFileLock } from './lib/file-lock.mjs';
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -15,7 +16,6 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -56,44 +56,8 @@ for (const [key, value] of Object.entries(process.env)) {
 // The addon is C only: link with the C driver so no C++ toolchain is needed.
 env.LINK ??= 'cc';
 
-// Another build (e.g. scripts/build.mjs run in parallel) may be using the same
-// build directory: serialise on a lock file, taking over a stale one.
+// Another build (e.g. scripts/build.mjs run in parallel) may be using the same build directory.
 const lockPath = join(root, 'dist', '.build-addon.lock'); // dist/ is git-ignored
-function acquireLock() {
-  const deadline = Date.now() + 120_000;
-  mkdirSync(dirname(lockPath), { recursive: true });
-  for (;;) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    let holder;
-    let ageMs;
-    try {
-      ageMs = Date.now() - statSync(lockPath).mtimeMs;
-      holder = Number(readFileSync(lockPath, 'utf8')) || 0;
-    } catch {
-      continue; // released meanwhile
-    }
-    // An empty file is a lock being written right now, unless it has been empty for long.
-    let alive = holder > 0 || ageMs < 5_000;
-    if (holder > 0) {
-      try {
-        process.kill(holder, 0);
-      } catch (err) {
-        alive = err.code === 'EPERM';
-      }
-    }
-    if (!alive) {
-      rmSync(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${relative(root, lockPath)} (pid ${holder})`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-  }
-}
 
 function nodeGypRun(command) {
   const args = [nodeGyp, command, `--directory=${addonDir}`, `--nodedir=${nodedir}`, '--release'];
@@ -124,8 +88,7 @@ function needsConfigure() {
 }
 
 const started = Date.now();
-acquireLock();
-process.on('exit', () => rmSync(lockPath, { force: true })); // also after fail()
+holdFileLock(lockPath, { onTimeout: fail });
 if (needsConfigure()) {
   rmSync(join(addonDir, 'build'), { recursive: true, force: true });
   nodeGypRun('configure');

@@ -24,6 +24,7 @@
 //
 // Order matters: build.mjs strips the runtime *before* postject injects the SEA blob (strip after
 // injection loses it); patchelf runs here, after injection, and the result is smoke-tested.
+import { holdFileLock } from './lib/file-lock.mjs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -118,43 +119,8 @@ function run(file, argv, opts = {}) {
 const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 
 // ---------------------------------------------------------------------------------------------
-// One bundle at a time per arch (tests in two workers may ask for it at once): a lock file holding
-// our pid, taken over when its owner is gone.
+// One bundle at a time per arch (tests in two workers may ask for it at once).
 const lockPath = join(dist, `.bundle-linux-${arch}.lock`);
-function acquireLock() {
-  mkdirSync(dist, { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    let holder;
-    let age;
-    try {
-      holder = Number(readFileSync(lockPath, 'utf8')) || 0;
-      age = Date.now() - statSync(lockPath).mtimeMs;
-    } catch {
-      continue; // released meanwhile
-    }
-    let alive = holder > 0 || age < 5000;
-    if (holder > 0) {
-      try {
-        process.kill(holder, 0);
-      } catch (err) {
-        alive = err.code === 'EPERM';
-      }
-    }
-    if (!alive) {
-      rmSync(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${relative(root, lockPath)} (pid ${holder})`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // ELF helpers (readelf works on any architecture; ldd only on the host's)
@@ -258,8 +224,7 @@ async function main() {
       execFileSync(process.execPath, [script], { stdio: ['ignore', json ? 2 : 'inherit', 'inherit'] });
     }
   }
-  acquireLock();
-  process.on('exit', () => rmSync(lockPath, { force: true }));
+  holdFileLock(lockPath, { timeoutMs: 180_000, onTimeout: fail });
 
   if (flag('--if-stale') && (!existsSync(target.binary) || !existsSync(target.addon))) {
     for (const script of target.build) {

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, descendantsOf, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
+import { ROOT, killTree, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
@@ -54,17 +54,6 @@ interface InRoot {
   initPid(): Promise<number>;
   stdout(): string;
   result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>;
-}
-
-function killTree(child: ChildProcess): void {
-  if (!child.pid) return;
-  for (const pid of [...descendantsOf(child.pid).reverse(), child.pid]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
 }
 
 interface RootOptions {

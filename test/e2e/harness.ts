@@ -119,7 +119,7 @@ export function descendantsOf(pid: number): number[] {
   return all;
 }
 
-function killTree(child: ChildProcess): void {
+export function killTree(child: ChildProcess): void {
   if (!child.pid) return;
   for (const pid of [...descendantsOf(child.pid).reverse(), child.pid]) {
     try {
