@@ -18,8 +18,8 @@ describe('README', () => {
     // the generated benchmark section quotes the bench script's own flags
     const prose = readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, '');
     const mentioned = [...prose.matchAll(/(?<![\w-])--([a-z][a-z-]+)/g)].map((m) => m[1] as string);
-    // flags of other programs that the README quotes (unshare, node, the example app)
-    const foreign = new Set(['pid', 'fork', 'mount-proc', 'require', 'port']);
+    // flags of other programs that the README quotes (unshare, node, the example app, COPY --from)
+    const foreign = new Set(['pid', 'fork', 'mount-proc', 'require', 'port', 'from']);
     expect(mentioned.filter((m) => !known.has(m) && !foreign.has(m))).toEqual([]);
   });
 });
