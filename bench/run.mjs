@@ -44,7 +44,7 @@ const CONFIGS = {
 };
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: SUITES, build: 'auto', out: RESULTS, help: false };
+  const opts = { quick: false, only: SUITES, build: 'auto', out: RESULTS, help: false, burst: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -62,6 +62,10 @@ function parseArgs(argv) {
       opts.only = value().split(',').map((s) => s.trim());
       for (const s of opts.only) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}; suites: ${SUITES.join(', ')}`);
     } else if (a.startsWith('--out')) opts.out = value();
+    else if (a.startsWith('--burst')) {
+      opts.burst = Number(value());
+      if (!Number.isInteger(opts.burst) || opts.burst < 1) throw new Error('--burst takes a whole number of orphans');
+    }
     else throw new Error(`unknown option ${a}`);
   }
   return opts;
@@ -73,6 +77,7 @@ const HELP = `usage: npm run bench [-- options]
   --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
   --no-build       measure dist/graceful-init as it is
   --out DIR        where latest.{json,md,svg} go (default bench/results)
+  --burst N        orphans released at once in the reaping burst (default 2000)
   --wait-quiet     first wait (up to 10 minutes) until the 1-minute load average is below 0.3 per core
   --render         measure nothing: rebuild the table, latest.md and latest.svg from latest.json
 `;
@@ -143,7 +148,7 @@ async function main() {
         streamRounds: config.streamRounds,
         burstRounds: config.burstRounds,
         orphans: 10000,
-        burst: 2000,
+        burst: opts.burst,
         streamMs: 2000,
         giveUpMs: 3000,
         progress,
