@@ -87,6 +87,13 @@ const flag = (apply: (o: Options) => void) => (opts: Options, raw: string | true
   apply(opts);
 };
 
+type DurationKey = { [K in keyof Options]: Options[K] extends number | null ? K : never }[keyof Options];
+
+/** The setter of every duration option: parse `500ms`, `2s`, `1m` or seconds into `key`. */
+const duration = (key: DurationKey) => (opts: Options, raw: string | true) => {
+  opts[key] = parseDuration(String(raw));
+};
+
 function exitCode(raw: string): number {
   const n = Number(raw.trim());
   if (!/^\d+$/.test(raw.trim()) || n > 255) throw new Error(`"${raw}" is not an exit code; write a number from 0 to 255`);
@@ -165,7 +172,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     long: 'drain-delay', value: 'DUR', section: 'shutdown', defaultText: '0',
     help: 'after the stop signal, keep the app serving this long while load balancers catch up',
-    set: (o, raw) => { o.drainDelayMs = parseDuration(String(raw)); },
+    set: duration('drainDelayMs'),
   },
   {
     long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n' }, section: 'shutdown',
@@ -175,32 +182,32 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'up to the deadline',
     help: 'kill a pre-stop command that runs longer than DUR',
-    set: (o, raw) => { o.preStopTimeoutMs = parseDuration(String(raw)); },
+    set: duration('preStopTimeoutMs'),
   },
   {
     long: 'pre-stop-wait', value: 'DUR', section: 'shutdown', defaultText: '5s',
     help: 'after the pre-stop commands, give the app DUR to exit by itself before the stop signal (0: at once)',
-    set: (o, raw) => { o.preStopWaitMs = parseDuration(String(raw)); },
+    set: duration('preStopWaitMs'),
   },
   {
     long: 'kill-after', value: 'DUR', section: 'shutdown', defaultText: 'grace period - margin',
     help: 'SIGKILL the app and its tree DUR after the first stop signal',
-    set: (o, raw) => { o.killAfterMs = parseDuration(String(raw)); },
+    set: duration('killAfterMs'),
   },
   {
     long: 'grace-period', value: 'DUR', section: 'shutdown', defaultText: '30s',
     help: "the pod's terminationGracePeriodSeconds, preStop hook included",
-    set: (o, raw) => { o.gracePeriodMs = parseDuration(String(raw)); },
+    set: duration('gracePeriodMs'),
   },
   {
     long: 'kill-margin', value: 'DUR', section: 'shutdown', defaultText: '2s',
     help: "how long before the kubelet's SIGKILL the init kills the app",
-    set: (o, raw) => { o.killMarginMs = parseDuration(String(raw)); },
+    set: duration('killMarginMs'),
   },
   {
     long: 'orphan-grace', value: 'DUR', section: 'shutdown', defaultText: '1s',
     help: 'after the app exits, how long the processes it left get after TERM before KILL',
-    set: (o, raw) => { o.orphanGraceMs = parseDuration(String(raw)); },
+    set: duration('orphanGraceMs'),
   },
   {
     long: 'status-addr', value: 'HOST:PORT', section: 'shutdown', defaultText: 'off',
