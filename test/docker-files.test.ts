@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/cli/duration.js';
 import { OPTION_TABLE, envName } from '../src/cli/options.js';
 import { APP_NODE_OPTIONS } from '../src/process/app-env.js';
-import { BINARY, ROOT, freePort, httpGet, waitFor } from './e2e/harness.js';
+import { BINARY, ROOT, ensureBundle, freePort, httpGet, waitFor, type Bundle } from './e2e/harness.js';
+import { splitCommand } from '../src/cli/split-command.js';
 
 const DOCKER = join(ROOT, 'docker');
 const PREFIX = '/opt/graceful-init';
@@ -52,36 +53,9 @@ interface Dockerfile {
   stages: Stage[];
 }
 
-/** Shell-like words: whitespace separated, "…" and '…' quoting, backslash escapes. */
+/** Shell-like words, as the init splits --pre-stop commands; nothing at all for blank text. */
 function words(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quote) {
-      if (c === quote) quote = null;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (quote) throw new Error(`unterminated ${quote} in: ${text}`);
-  if (inWord) out.push(cur);
-  return out;
+  return text.trim() === '' ? [] : splitCommand(text);
 }
 
 function substitute(text: string, vars: Record<string, string>): string {
@@ -213,12 +187,6 @@ function ignored(path: string, patterns: string[]): boolean {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Bundle {
-  tarball: string;
-  arch: string;
-  files: { path: string; type: string; mode: string }[];
-}
-
 let bundle: Bundle;
 /** absolute paths in the bundle, as unpacked at / (directories without their trailing /) */
 let bundlePaths: Set<string>;
@@ -257,13 +225,7 @@ function graceInitEnv(env: Record<string, string>): Record<string, string> {
 }
 
 beforeAll(() => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--if-stale', '--json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 170_000,
-  });
-  if (r.status !== 0) throw new Error(`scripts/bundle.mjs failed (${r.status ?? r.signal}): ${r.stderr}`);
-  bundle = JSON.parse(r.stdout) as Bundle;
+  bundle = ensureBundle();
   // the real tarball, listed again here rather than trusted from the script's summary
   const listing = spawnSync('tar', ['-tzf', join(ROOT, bundle.tarball)], { encoding: 'utf8', maxBuffer: 16 << 20 });
   if (listing.status !== 0) throw new Error(`tar -tzf: ${listing.stderr}`);

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, killTree, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
+import { ROOT, ensureBundle, killTree, type Bundle, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
@@ -36,12 +36,6 @@ const ENTER = [
   'if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi',
   'exec chroot ${user:+--userspec=$user} "$root" "$@"',
 ].join('\n');
-
-interface Bundle {
-  tarball: string;
-  version: string;
-  files: { path: string; type: string; size: number }[];
-}
 
 let bundle: Bundle;
 let scratch: { path: string; cleanup(): void };
@@ -121,13 +115,7 @@ const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8');
 describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)', () => {
   beforeAll(() => {
     // npm test has just built dist/graceful-init; the bundle is remade only when it is older
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--if-stale', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
-    if (r.status !== 0) throw new Error(`scripts/bundle.mjs failed (${r.status ?? r.signal}): ${r.stderr}`);
-    bundle = JSON.parse(r.stdout) as Bundle;
+    bundle = ensureBundle();
 
     scratch = tempDir();
     rootDir = join(scratch.path, 'root');
@@ -290,13 +278,7 @@ describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user 
   const runner = ['/bin/qemu-aarch64-static'];
 
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--arch', 'arm64', '--if-stale', '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
-    if (r.status !== 0) throw new Error(`scripts/bundle.mjs --arch arm64 failed (${r.status ?? r.signal}): ${r.stderr}`);
-    const arm64 = JSON.parse(r.stdout) as Bundle;
+    const arm64 = ensureBundle('arm64');
     arm64Scratch = tempDir();
     arm64Root = join(arm64Scratch.path, 'root');
     for (const d of ['bin', 'proc', 'dev']) mkdirSync(join(arm64Root, d), { recursive: true });

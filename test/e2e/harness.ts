@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -229,4 +229,20 @@ export function killMarked(mark: string): void {
       // gone, or not ours to read
     }
   }
+}
+
+/** What `scripts/bundle.mjs --json` reports (the fields the tests use). */
+export interface Bundle {
+  tarball: string;
+  version: string;
+  arch: string;
+  files: { path: string; type: string; mode: string; size: number }[];
+}
+
+/** The portable bundle for `arch`, made by scripts/bundle.mjs only when it is older than the build. */
+export function ensureBundle(arch: 'x64' | 'arm64' = 'x64'): Bundle {
+  const args = [join(ROOT, 'scripts', 'bundle.mjs'), ...(arch === 'x64' ? [] : ['--arch', arch]), '--if-stale', '--json'];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
+  if (r.status !== 0) throw new Error(`scripts/bundle.mjs --arch ${arch} failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Bundle;
 }
