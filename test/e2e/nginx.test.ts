@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { nginxSite } from '../fixtures/nginx-site.mjs';
 import { freePort, httpGet, killAll, pid1Available, sleep, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
@@ -13,38 +13,6 @@ function nginxAvailable(): boolean {
 }
 
 const SLOW_BYTES = 24 * 1024;
-
-/** nginx in the foreground on a loopback port; /slow.bin trickles out at 16 KB/s (~1.5 s a response). */
-function nginxSite(dir: string, port: number): { conf: string; argv: string[] } {
-  // nginx workers run as nobody: they must be able to read the site
-  chmodSync(dir, 0o755);
-  const www = join(dir, 'www');
-  mkdirSync(www);
-  mkdirSync(join(dir, 'tmp'));
-  writeFileSync(join(www, 'index.html'), 'ok\n');
-  writeFileSync(join(www, 'slow.bin'), Buffer.alloc(SLOW_BYTES, 'x'));
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp;
-  uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  server {
-    listen 127.0.0.1:${port};
-    root ${www};
-    location = /slow.bin { limit_rate 16k; limit_rate_after 0; }
-  }
-}
-`,
-  );
-  return { conf, argv: [NGINX as string, '-e', join(dir, 'error.log'), '-c', conf] };
-}
 
 interface Outcome {
   inFlight: number;
@@ -63,11 +31,12 @@ async function rollout(initArgs: string[], signal: NodeJS.Signals): Promise<Outc
   const dir = tempDir();
   try {
     const port = await freePort();
-    const site = nginxSite(dir.path, port);
+    // /slow.bin trickles out at 16 KB/s: about 1.5 s a response
+    const site = nginxSite(dir.path, { nginx: NGINX as string, slowBytes: SLOW_BYTES, rate: '16k' }).configure(port);
     const argv = initArgs.map((a) => a.replace('{conf}', site.conf).replace('{nginx}', NGINX as string));
     const init = start('pid1', [...argv, '--', ...site.argv], { timeoutMs: 20_000 });
     const pid = await init.initPid();
-    await waitFor('nginx to listen', async () => (await httpGet(port, '/index.html', 500)).status === 200 || undefined);
+    await waitFor('nginx to listen', async () => (await httpGet(port, '/fast.txt', 500)).status === 200 || undefined);
 
     const ok = (want: number) => (r: { status: number | string; body: string }) => r.status === 200 && r.body.length === want;
     const inFlight = Array.from({ length: 20 }, () => httpGet(port, '/slow.bin', 10_000).then(ok(SLOW_BYTES)));
@@ -76,7 +45,7 @@ async function rollout(initArgs: string[], signal: NodeJS.Signals): Promise<Outc
     const during: Promise<boolean>[] = [];
     const until = Date.now() + 1800;
     while (Date.now() < until) {
-      during.push(httpGet(port, '/index.html', 5000).then(ok(3)));
+      during.push(httpGet(port, '/fast.txt', 5000).then(ok(3)));
       during.push(httpGet(port, '/slow.bin', 10_000).then(ok(SLOW_BYTES)));
       await sleep(100);
     }

@@ -8,9 +8,10 @@
 //      truncated body, or other.
 import { get } from 'node:http';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { nginxSite } from '../../../test/fixtures/nginx-site.mjs';
 import { Namespace } from '../ns.mjs';
 import { rotate, sleep } from '../util.mjs';
 
@@ -33,38 +34,9 @@ function freePort() {
 
 function site(nginx) {
   const dir = mkdtempSync(join(tmpdir(), 'gi-bench-nginx-'));
-  const www = join(dir, 'www');
-  mkdirSync(www);
-  mkdirSync(join(dir, 'tmp'));
-  writeFileSync(join(www, 'fast.txt'), 'ok\n');
-  writeFileSync(join(www, 'slow.bin'), Buffer.alloc(SLOW_BYTES, 'x'));
   return {
     dir,
-    configure(port) {
-      const conf = join(dir, `nginx-${port}.conf`);
-      writeFileSync(
-        conf,
-        `daemon off;
-master_process on;
-worker_processes 1;
-user root;
-pid ${dir}/nginx-${port}.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp;
-  uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  server {
-    listen 127.0.0.1:${port};
-    root ${www};
-    location = /slow.bin { limit_rate ${RATE}; limit_rate_after 0; }
-  }
-}
-`,
-      );
-      return { conf, argv: [nginx, '-e', join(dir, 'error.log'), '-c', conf] };
-    },
+    ...nginxSite(dir, { nginx, slowBytes: SLOW_BYTES, rate: RATE }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
