@@ -36,7 +36,12 @@ await build({
   minify: true,
   keepNames: false,
   legalComments: 'none',
-  define: { __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version), __REAPER_ASSET_SHA256__: JSON.stringify(addonHash) },
+  define: {
+    __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version),
+    __REAPER_ASSET_SHA256__: JSON.stringify(addonHash),
+    // CommonJS has no import.meta; the bundle's own directory is __dirname there
+    'import.meta.dirname': '__dirname',
+  },
   logLevel: 'warning',
 });
 

@@ -204,12 +204,17 @@ function fromSeaAsset(sea: SeaModule, reasons: string[]): { reaper: NativeReaper
   return null;
 }
 
-/** The repo root when running from a checkout (dev, tests): the directory holding src/reaper/binding.gyp. */
+/**
+ * The repo root when running from a checkout (dev, tests): the directory holding
+ * src/reaper/binding.gyp, found from where the code itself lives, never from the working directory
+ * (that would dlopen whatever reaper.node the directory we were started in offers).
+ */
 function repoRoots(): string[] {
   const starts: string[] = [];
-  if (typeof __dirname === 'string') starts.push(__dirname);
+  // this module's own directory (scripts/build.mjs defines it as __dirname in the CommonJS bundle)
+  const here: string | undefined = import.meta.dirname;
+  if (typeof here === 'string') starts.push(here);
   if (process.argv[1]) starts.push(dirname(resolve(process.argv[1])));
-  starts.push(process.cwd());
   const roots = new Set<string>();
   for (const start of starts) {
     let dir = start;

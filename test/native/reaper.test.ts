@@ -2,9 +2,10 @@
 // parent of everything spawned here; tests that need a child subreaper or a PID
 // namespace run a fixture in a separate Node process so this worker never becomes one.
 import { execFile, execFileSync, spawn as cpSpawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReaper } from '../../src/reaper/load.js';
 import { REAP_OUT, type NativeReaper, type SpawnRequest } from '../../src/reaper/native-api.js';
@@ -516,8 +517,12 @@ describe('process attributes', () => {
 
 describe('loadReaper() outside the repo layout', () => {
   it('returns reasons instead of throwing when nothing loads, and loads an explicit path', () => {
-    const run = (explicit: string, cwd: string): Record<string, unknown> => {
-      const src = `import { loadReaper } from ${JSON.stringify(join(ROOT, 'src', 'reaper', 'load.ts'))};
+    // load.ts looks for a dev build from where it lives: a copy bundled into the scratch directory
+    // lives outside the repo, as an installed copy would
+    const outside = join(scratch, 'load.mjs');
+    buildSync({ entryPoints: [join(ROOT, 'src', 'reaper', 'load.ts')], bundle: true, platform: 'node', format: 'esm', outfile: outside, logLevel: 'error' });
+    const run = (explicit: string, cwd: string, module = outside): Record<string, unknown> => {
+      const src = `import { loadReaper } from ${JSON.stringify(module)};
         const r = loadReaper({ explicitPath: ${JSON.stringify(explicit)} });
         console.log(JSON.stringify(r.reaper ? { from: r.from, pgrp: r.reaper.getProcessGroup() } : { reasons: r.reasons }));`;
       const out = execFileSync(PINNED_NODE, ['--no-warnings', '--input-type=module', '-e', src], {
@@ -532,7 +537,14 @@ describe('loadReaper() outside the repo layout', () => {
       expect.arrayContaining([expect.stringMatching(/^\/etc\/passwd: /), expect.stringMatching(/not found$/)]),
     );
     expect(run(ADDON, scratch)).toMatchObject({ from: ADDON });
-    // dev fallback: the repo's dist/reaper.node, found from the working directory
-    expect(run(join(scratch, 'missing.node'), ROOT)).toMatchObject({ from: DIST_ADDON });
+    // a working directory laid out like a checkout is never a place to dlopen from
+    const rogue = join(scratch, 'rogue');
+    mkdirSync(join(rogue, 'src', 'reaper'), { recursive: true });
+    mkdirSync(join(rogue, 'dist'));
+    writeFileSync(join(rogue, 'src', 'reaper', 'binding.gyp'), '{}');
+    copyFileSync(ADDON, join(rogue, 'dist', 'reaper.node'));
+    expect(run(join(scratch, 'missing.node'), rogue)).toHaveProperty('reasons');
+    // dev fallback: the repo's dist/reaper.node, found from where load.ts lives (not from the cwd)
+    expect(run(join(scratch, 'missing.node'), ROOT, join(ROOT, 'src', 'reaper', 'load.ts'))).toMatchObject({ from: DIST_ADDON });
   });
 });
