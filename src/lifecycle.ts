@@ -53,7 +53,7 @@ export async function runLifecycle({ options, command, log, inbox }: RunContext)
     else sequence.forward(signal);
   });
 
-  const status = options.statusAddr ? await startStatus(options, sequence, app, log) : null;
+  const status = options.statusAddr ? await startStatus(options.statusAddr, sequence, app, log) : null;
 
   const exit = await app.exited;
   log.debug(`app ${describeExit(exit)}`, { pid: app.pid, phase: sequence.phase });
@@ -67,11 +67,16 @@ export async function runLifecycle({ options, command, log, inbox }: RunContext)
   return code;
 }
 
-async function startStatus(options: Options, sequence: ShutdownSequence, app: App, log: Logger): Promise<Server | null> {
+async function startStatus(
+  addr: NonNullable<Options['statusAddr']>,
+  sequence: ShutdownSequence,
+  app: App,
+  log: Logger,
+): Promise<Server | null> {
   const { startStatusServer } = await import('./status-server.js');
   try {
     return await startStatusServer(
-      options.statusAddr as { host: string; port: number },
+      addr,
       {
         isReady: () => !sequence.started,
         preStop: async () => {
