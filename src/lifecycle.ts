@@ -1,94 +1,194 @@
 import type { Server } from 'node:http';
-import { formatDuration } from './cli/duration.js';
 import type { Options } from './cli/options.js';
+import { ExitError } from './errors.js';
 import type { Logger } from './log.js';
-import { planShutdown } from './plan.js';
-import { LaunchError, type App } from './process/app.js';
-import { describeExit, remapStatus, type AppExit } from './process/exit-status.js';
+import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
+import { LaunchError, launchNatively, launchWithLibuv, type App } from './process/app.js';
+import { appEnvironmentBytes } from './process/app-env.js';
 import { guardTreeOnExit } from './process/exit-guard.js';
-import { appEnvironment } from './process/app-env.js';
-import { SetupError, Supervisor } from './process/supervisor.js';
-import { leftoversOf, type Leftovers } from './process/tree.js';
-import { ShutdownSequence } from './shutdown.js';
+import { describeExit, remapStatus } from './process/exit-status.js';
+import { leftoversOf, type Leftovers } from './process/leftovers.js';
+import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
+import { ReapLoop } from './process/reap-loop.js';
+import { sendSignal } from './process/send-signal.js';
+import { loadNative } from './reaper/load.js';
+import type { Native } from './reaper/native.js';
+import { summaryLine } from './render.js';
+import { Shutdown } from './shutdown.js';
+import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
-import { testingCrash, testingSpawnDelay } from './testing-hooks.js';
+import { signalNumber } from './signals.js';
 
 export interface RunContext {
   options: Options;
   command: string[];
   log: Logger;
   inbox: SignalInbox;
+  /** descriptors the init was started with, found before it opened any of its own */
+  inheritedFds: number[];
 }
 
 /**
- * The life of the init, top-down:
- *   spawn the app → forward signals / run the shutdown sequence on a stop signal →
- *   the app exits → stop what it left behind → exit with the app's status.
- * Signals have been caught (and queued) since the first line of main.
+ * The life of the init, top-down, like tini's main(): prepare → spawn the app → route every signal
+ * (forward it, or run the shutdown on a stop signal) → the app exits → stop what it left behind →
+ * exit with the app's status. Signals have been caught (and queued) since the first line of main.
  */
-export async function runLifecycle({ options, command, log, inbox }: RunContext): Promise<number> {
+export async function runInit(ctx: RunContext, native: Native | null): Promise<number> {
+  const { options, log } = ctx;
   const plan = planShutdown(options);
+  for (const warning of plan.warnings) log.warn(warning);
 
-  let app: App;
-  try {
-    const supervisor = new Supervisor(options, log);
-    await testingSpawnDelay(process.env);
-    app = supervisor.spawnApp({ command, processGroup: options.processGroup, env: appEnvironment(process.env) });
-  } catch (err) {
-    if (err instanceof LaunchError || err instanceof SetupError) {
-      log.error(err.message);
-      return err instanceof LaunchError ? err.exitCode : 1;
-    }
-    throw err;
-  }
-  log.debug(`spawned ${command.join(' ')}`, { pid: app.pid });
-  testingCrash(process.env);
+  if (native) takeSignalsNodeCannot(native, log);
+  becomeParentOfOrphans(native, options, log);
+  let shutdown: Shutdown | null = null;
+  let app: App | null = null;
+  const status = options.statusAddr
+    ? await listenForStatus(options.statusAddr, log, {
+        isReady: () => !shutdown?.started,
+        preStop: async () => {
+          shutdown?.startFromHook();
+          await app?.exited;
+        },
+      })
+    : null;
 
-  const leftovers = leftoversOf(() => [app.signalTarget]);
+  await testHooks?.beforeSpawn();
+  app = launchApp(ctx, native);
+  testHooks?.afterSpawn();
+  native?.setSignalTarget(app.signalTarget);
+  log.debug(`spawned ${ctx.command.join(' ')}`, { pid: app.pid });
+  const running = app;
+
+  const leftovers = leftoversOf(() => running.signalTarget);
   const unguard = guardTreeOnExit(leftovers);
-  const sequence = new ShutdownSequence(plan, app, leftovers, log);
+  const forward = (signal: NodeJS.Signals) => forwardSignal(plan, running, signal, log);
+  shutdown = new Shutdown(plan, appTarget(running, leftovers), forward, log);
+  const stop = shutdown;
+  ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
 
-  inbox.deliverTo((signal) => {
-    if (plan.stopSignals.has(signal)) sequence.onStopSignal(signal);
-    else sequence.forward(signal);
-  });
-
-  const status = options.statusAddr ? await startStatus(options.statusAddr, sequence, app, log) : null;
-
-  const exit = await app.exited;
-  log.debug(`app ${describeExit(exit)}`, { pid: app.pid, phase: sequence.phase });
-  const left = await stopLeftovers(leftovers, sequence, options.orphanGraceMs, log);
-  sequence.dispose();
+  const exit = await running.exited;
+  const exitAtMs = stop.elapsed();
+  native?.setSignalTarget(0);
+  log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
+  const left = await stopLeftovers(leftovers, stop, plan, log);
+  stop.dispose();
   unguard();
 
   const code = remapStatus(exit.status, options.remapExit);
-  if (sequence.started) log.summary(summaryLine(sequence, exit, left, code));
+  const record = stop.summaryRecord;
+  if (record) log.summary(summaryLine(record, exit, exitAtMs, left, code));
   await closeStatus(status);
   return code;
 }
 
-async function startStatus(
+/**
+ * Real-time signals (Node cannot catch them) are forwarded by a C handler; USR1, kept blocked by
+ * --disable-sigusr1 so that it never opens the inspector, is handed to our listener; a fault
+ * signal sent from outside is ignored and a real fault kills the app before the init dies.
+ */
+function takeSignalsNodeCannot(native: Native, log: Logger): void {
+  const [min, max] = native.realtimeRange();
+  const failed =
+    native.forwardSignals(Array.from({ length: max - min + 1 }, (_, i) => min + i)) ??
+    native.guardFaults() ??
+    native.unblockSignal(signalNumber('SIGUSR1'));
+  if (failed) log.warn(`cannot take over real-time and fault signals (${failed})`);
+}
+
+function becomeParentOfOrphans(native: Native | null, options: Options, log: Logger): void {
+  if (process.pid !== 1) {
+    const refused = native ? native.setChildSubreaper() : 'no native addon';
+    if (refused && options.subreaper) throw new ExitError(1, `--subreaper: cannot register as child subreaper (${refused})`);
+    if (refused) log.warn(`not PID 1 and not a subreaper (${refused}): orphans of the app will not come back to the init`);
+    else log.debug('registered as child subreaper');
+  }
+  if (options.pdeathSignal) {
+    const refused = native ? native.setParentDeathSignal(signalNumber(options.pdeathSignal)) : 'no native addon';
+    if (refused) throw new ExitError(1, `--pdeath-signal: cannot set it (${refused})`);
+  }
+}
+
+function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): App {
+  const env = appEnvironmentBytes(rawEnvironment());
+  // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c)
+  const has = (name: string) => env.some((e) => e.subarray(0, name.length + 1).toString() === `${name}=`);
+  const listenPid = has('LISTEN_FDS');
+  if (listenPid && !has('LISTEN_PID')) env.push(Buffer.from('LISTEN_PID='));
+  const request = {
+    command,
+    argv: rawCommand(command),
+    env,
+    processGroup: options.processGroup,
+    keepFds: inheritedFds,
+    listenPid,
+    nofile: options.appNofile,
+  };
+  try {
+    return native ? launchNatively(native, new ReapLoop(native), request) : launchWithLibuv(request);
+  } catch (err) {
+    if (err instanceof LaunchError) throw new ExitError(err.exitCode, err.message);
+    throw err;
+  }
+}
+
+function appTarget(app: App, leftovers: Leftovers) {
+  return {
+    exited: app.exited,
+    signalApp: (signal: NodeJS.Signals) => void sendSignal(app.signalTarget, signal),
+    killEverything: () => {
+      sendSignal(app.signalTarget, 'SIGKILL');
+      leftovers.signal('SIGKILL');
+    },
+  };
+}
+
+function forwardSignal(plan: ShutdownPlan, app: App, signal: NodeJS.Signals, log: Logger): void {
+  const to = rewriteSignal(plan, signal);
+  if (to === null) return log.debug(`dropped ${signal} (--rewrite)`);
+  const sent = sendSignal(app.signalTarget, to);
+  log.debug(`forwarded ${signal}${to === signal ? '' : ` as ${to}`} to ${app.signalTarget}`, sent ? {} : { failed: true });
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The app is gone; what it left behind gets TERM, then KILL after --orphan-grace or at the shutdown
+ * deadline, whichever comes first, repeated while anything is still there (a process that keeps
+ * forking must not escape one pass). Returns what happened, for the summary.
+ */
+async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: ShutdownPlan, log: Logger): Promise<string> {
+  if (!leftovers.findable) {
+    log.warn('cannot find the processes the app left: not PID 1 and no /proc');
+    return 'none';
+  }
+  if (!leftovers.anyLeft()) return 'none';
+  leftovers.signal('SIGTERM');
+  log.debug('sent SIGTERM to the processes the app left');
+  const graceUntil = Date.now() + Math.min(plan.orphanGraceMs, shutdown.remaining() ?? plan.orphanGraceMs);
+  while (Date.now() < graceUntil) {
+    await pause(10);
+    if (!leftovers.anyLeft()) return 'stopped by SIGTERM';
+  }
+  const giveUp = Date.now() + 5000;
+  do {
+    leftovers.signal('SIGKILL');
+    await pause(10);
+  } while (leftovers.anyLeft() && Date.now() < giveUp);
+  log.debug('sent SIGKILL to the processes the app left');
+  return leftovers.anyLeft() ? 'killed, some still running' : 'killed';
+}
+
+async function listenForStatus(
   addr: NonNullable<Options['statusAddr']>,
-  sequence: ShutdownSequence,
-  app: App,
   log: Logger,
-): Promise<Server | null> {
+  hooks: { isReady(): boolean; preStop(): Promise<void> },
+): Promise<Server> {
   const { startStatusServer } = await import('./status-server.js');
   try {
-    return await startStatusServer(
-      addr,
-      {
-        isReady: () => !sequence.started,
-        preStop: async () => {
-          sequence.startFromHook();
-          await app.exited;
-        },
-      },
-      log,
-    );
+    return await startStatusServer(addr, hooks, log);
   } catch (err) {
-    log.warn(`cannot serve the status endpoint: ${(err as Error).message}; running on without it`);
-    return null;
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ExitError(2, `--status-addr ${addr.host}:${addr.port}: cannot listen (${why}); choose a free port and a local address`);
   }
 }
 
@@ -103,29 +203,4 @@ async function closeStatus(server: Server | null): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-/**
- * The app is gone; what it left behind gets TERM, then KILL after --orphan-grace or at the shutdown
- * deadline, whichever comes first. Returns what happened, for the summary.
- */
-async function stopLeftovers(leftovers: Leftovers, sequence: ShutdownSequence, graceMs: number, log: Logger): Promise<string> {
-  if (!leftovers.anyLeft()) return 'none';
-  leftovers.signal('SIGTERM');
-  log.debug('sent SIGTERM to the processes the app left');
-  const until = Date.now() + Math.min(graceMs, sequence.remaining() ?? graceMs);
-  while (Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    if (!leftovers.anyLeft()) return 'stopped by SIGTERM';
-  }
-  leftovers.signal('SIGKILL');
-  log.debug('sent SIGKILL to the processes the app left');
-  return 'killed';
-}
-
-function summaryLine(sequence: ShutdownSequence, exit: AppExit, left: string, code: number): string {
-  const parts = [sequence.describe(), `app ${describeExit(exit)} at ${formatDuration(sequence.elapsed())}`];
-  if (left !== 'none') parts.push(`leftovers ${left}`);
-  parts.push(`exit ${code}`);
-  return parts.join(', ');
 }

@@ -1,31 +1,56 @@
-import { SignalInbox } from './signal-inbox.js';
+// First: from here on no signal is lost, even before the app exists.
+import { inbox } from './signal-inbox.js';
+import { inheritedDescriptors } from './process/inherited-fds.js';
+import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
 import { parseInvocation, UsageError } from './cli/parse.js';
+import { ExitError } from './errors.js';
+import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
-import { runLifecycle } from './lifecycle.js';
-import { describePlan, planShutdown } from './plan.js';
-import { writeSync } from 'node:fs';
+import { planShutdown } from './plan.js';
+import { loadNative } from './reaper/load.js';
+import type { Native } from './reaper/native.js';
+import { describePlan } from './render.js';
 
-// First: from here on no signal is lost, even before the app exists.
-const inbox = new SignalInbox();
+// Before the init opens anything of its own.
+const inheritedFds = inheritedDescriptors();
 
 declare const __GRACEFUL_INIT_VERSION__: string;
 const VERSION = typeof __GRACEFUL_INIT_VERSION__ === 'string' ? __GRACEFUL_INIT_VERSION__ : 'dev';
 
-function out(fd: number, text: string): void {
+let log: Logger = createLogger('text', 'normal');
+let native: Native | null = null;
+
+function print(text: string): void {
   try {
-    writeSync(fd, text);
+    writeSync(1, text);
   } catch {
     // stdout closed: nothing to do
   }
 }
 
-let log: Logger = createLogger('text', 'normal');
+/** The status is known and written: leave at once (the addon's _exit skips Node's exit work). */
+function exit(code: number): never {
+  if (native) native.exitNow(code);
+  process.exit(code);
+}
 
 process.on('uncaughtException', (err) => {
   log.error(`internal error: ${err.message}; stopping the app`, log.verbose ? { stack: err.stack } : {});
   process.exit(1);
 });
+
+function loadNativeOrExplain(requireReaper: boolean, reaperPath: string | null): Native | null {
+  const loaded = loadNative(reaperPath);
+  if (loaded.native) {
+    log.debug('native addon loaded', { from: loaded.from });
+    return loaded.native;
+  }
+  const why = loaded.reasons.join('; ');
+  if (requireReaper) throw new ExitError(1, `cannot load the native reaper (${why}); remove --require-reaper to run without it`);
+  log.warn(`zombie reaping is OFF: cannot load the native reaper (${why}); orphaned processes will pile up as zombies`);
+  return null;
+}
 
 async function main(argv: string[]): Promise<number> {
   let invocation;
@@ -36,29 +61,28 @@ async function main(argv: string[]): Promise<number> {
     log.error(`${err.message}; ${usageHint()}`);
     return 2;
   }
-  const { options, command } = invocation;
-  if (options.help) {
-    out(1, helpText());
-    return 0;
-  }
-  if (options.version) {
-    out(1, `graceful-init ${VERSION} (node ${process.version})\n`);
-    return 0;
-  }
+  const { options, command, warnings } = invocation;
+  if (options.help) return print(helpText()), 0;
+  if (options.version) return print(`graceful-init ${VERSION} (node ${process.version})\n`), 0;
   log = createLogger(options.logFormat, options.verbosity);
   if (options.check) {
     const plan = planShutdown(options);
-    out(1, `${describePlan(plan).join('\n')}\n`);
-    for (const warning of plan.warnings) out(1, `warning: ${warning}\n`);
+    print(`${describePlan(plan).join('\n')}\n`);
+    for (const warning of [...warnings, ...plan.warnings]) print(`warning: ${warning}\n`);
     return 0;
   }
-  return runLifecycle({ options, command, log, inbox });
+  for (const warning of warnings) log.warn(warning);
+  try {
+    native = loadNativeOrExplain(options.requireReaper, options.reaperPath);
+    return await runInit({ options, command, log, inbox, inheritedFds }, native);
+  } catch (err) {
+    if (!(err instanceof ExitError)) throw err;
+    log.error(err.message);
+    return err.exitCode;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log.error(`internal error: ${(err as Error).message ?? String(err)}`);
-    process.exit(1);
-  },
-);
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  log.error(`internal error: ${(err as Error).message ?? String(err)}`);
+  process.exit(1);
+});

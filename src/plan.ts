@@ -1,7 +1,7 @@
 import { formatDuration } from './cli/duration.js';
 import type { Options } from './cli/options.js';
-import { shortName } from './signals.js';
 
+/** Options → the shutdown timeline, in ms from the first stop signal. Pure. */
 export interface ShutdownPlan {
   stopSignals: ReadonlySet<NodeJS.Signals>;
   /** fixed stop signal, or null to send the one received (after --rewrite) */
@@ -9,19 +9,26 @@ export interface ShutdownPlan {
   rewrite: ReadonlyMap<NodeJS.Signals, NodeJS.Signals | null>;
   drainMs: number;
   preStop: readonly string[];
-  /** per command; null means bounded only by the deadline */
+  /** per command; null: bounded by the stop window */
   preStopTimeoutMs: number | null;
-  /** after the pre-stop commands, how long the app may take to exit by itself before the stop signal */
-  preStopWaitMs: number;
-  /** from the first stop signal to SIGKILL of the app and its tree */
+  /** after the pre-stop commands, the longest wait before the stop signal; null: until the stop window */
+  preStopWaitMs: number | null;
+  /**
+   * With pre-stop commands the app is left to finish by itself; the stop signal goes out here at the
+   * latest, leaving it --stop-timeout before the kill. Without them: right after the drain.
+   */
+  stopWindowAtMs: number;
+  /** SIGKILL of the app and its tree */
   killAfterMs: number;
   gracePeriodMs: number;
   orphanGraceMs: number;
+  /** contradictory timings, each naming the setting at fault */
   warnings: string[];
 }
 
 export function planShutdown(options: Options): ShutdownPlan {
   const killAfterMs = options.killAfterMs ?? Math.max(0, options.gracePeriodMs - options.killMarginMs);
+  const hasPreStop = options.preStop.length > 0;
   const plan: ShutdownPlan = {
     stopSignals: new Set(options.stopSignals),
     stopSignal: options.stopSignal,
@@ -29,72 +36,38 @@ export function planShutdown(options: Options): ShutdownPlan {
     drainMs: options.drainDelayMs,
     preStop: options.preStop,
     preStopTimeoutMs: options.preStopTimeoutMs,
-    preStopWaitMs: options.preStop.length > 0 ? options.preStopWaitMs : 0,
+    preStopWaitMs: hasPreStop ? options.preStopWaitMs : 0,
+    stopWindowAtMs: hasPreStop
+      ? Math.min(killAfterMs, Math.max(options.drainDelayMs, killAfterMs - options.stopTimeoutMs))
+      : Math.min(killAfterMs, options.drainDelayMs),
     killAfterMs,
     gracePeriodMs: options.gracePeriodMs,
     orphanGraceMs: options.orphanGraceMs,
     warnings: [],
   };
-  plan.warnings = fitWarnings(plan);
+  plan.warnings = fitWarnings(plan, options);
   return plan;
 }
 
-/** The latest moment the stop step can come, when every pre-stop command uses its whole timeout. */
-export function latestStopMs(plan: ShutdownPlan): number | null {
-  if (plan.preStop.length > 0 && plan.preStopTimeoutMs === null) return null;
-  return Math.min(plan.killAfterMs, plan.drainMs + plan.preStop.length * (plan.preStopTimeoutMs ?? 0) + plan.preStopWaitMs);
-}
-
-function fitWarnings(plan: ShutdownPlan): string[] {
+function fitWarnings(plan: ShutdownPlan, options: Options): string[] {
+  const d = formatDuration;
   const warnings: string[] = [];
-  if (plan.killAfterMs >= plan.gracePeriodMs) {
-    warnings.push(
-      `the kill deadline (${formatDuration(plan.killAfterMs)}) is not before the grace period ` +
-        `(${formatDuration(plan.gracePeriodMs)}): the kubelet's SIGKILL comes first and nothing is logged`,
-    );
+  const deadline = options.killAfterMs !== null ? `--kill-after ${d(plan.killAfterMs)}` : `the kill deadline (${d(plan.killAfterMs)})`;
+  if (options.killAfterMs !== null && plan.killAfterMs >= plan.gracePeriodMs) {
+    warnings.push(`--kill-after ${d(plan.killAfterMs)} is not before --grace-period ${d(plan.gracePeriodMs)}: the kubelet's SIGKILL comes first and nothing is logged`);
+  } else if (options.killAfterMs === null && options.killMarginMs >= options.gracePeriodMs) {
+    warnings.push(`--kill-margin ${d(options.killMarginMs)} is not shorter than --grace-period ${d(plan.gracePeriodMs)}: the app is killed as soon as a stop signal arrives`);
+  } else if (options.killAfterMs === null && options.killMarginMs === 0) {
+    warnings.push(`--kill-margin 0 puts the kill deadline on the kubelet's own SIGKILL: nothing is logged`);
   }
-  if (plan.drainMs >= plan.killAfterMs) {
-    warnings.push(
-      `the drain delay (${formatDuration(plan.drainMs)}) uses up the time before the kill deadline ` +
-        `(${formatDuration(plan.killAfterMs)}): the app is killed without a stop signal`,
-    );
-  } else {
-    const stop = latestStopMs(plan);
-    const left = stop === null ? null : plan.killAfterMs - stop;
-    if (left !== null && left < 2000) {
-      warnings.push(
-        `drain + pre-stop can take ${formatDuration(stop ?? 0)}, leaving the app ${formatDuration(Math.max(0, left))} ` +
-          `after its stop signal before the kill at ${formatDuration(plan.killAfterMs)}`,
-      );
-    }
-    if (stop === null) {
-      warnings.push('pre-stop commands have no --pre-stop-timeout: a hanging one delays the stop signal until the deadline');
-    }
+  if (plan.killAfterMs > 0 && plan.drainMs >= plan.killAfterMs) {
+    warnings.push(`--drain-delay ${d(plan.drainMs)} reaches ${deadline}: the app is killed without a stop signal`);
+  } else if (plan.preStop.length > 0 && options.stopTimeoutMs >= plan.killAfterMs - plan.drainMs) {
+    warnings.push(`--stop-timeout ${d(options.stopTimeoutMs)} leaves the pre-stop commands no time between the drain (${d(plan.drainMs)}) and ${deadline}`);
+  } else if (plan.killAfterMs > 0 && plan.killAfterMs - plan.stopWindowAtMs < 1000) {
+    warnings.push(`the app gets only ${d(plan.killAfterMs - plan.stopWindowAtMs)} between its stop signal and ${deadline}`);
   }
   return warnings;
-}
-
-/** `--check`: the timeline as the init will run it. */
-export function describePlan(plan: ShutdownPlan): string[] {
-  const at = (ms: number) => `t=${formatDuration(ms)}`.padEnd(9);
-  const signals = [...plan.stopSignals].map(shortName).join(', ');
-  const stopSignal = plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)';
-  const lines = [`${at(0)} a stop signal arrives (${signals}): /readyz turns 503`];
-  if (plan.drainMs > 0) lines.push(`${at(0)} drain for ${formatDuration(plan.drainMs)}: the app keeps serving`);
-  plan.preStop.forEach((command, i) => {
-    const timeout = plan.preStopTimeoutMs === null ? 'until the deadline' : `at most ${formatDuration(plan.preStopTimeoutMs)}`;
-    lines.push(`${i === 0 ? at(plan.drainMs) : ''.padEnd(9)} pre-stop ${i + 1}: ${command} (${timeout})`);
-  });
-  if (plan.preStopWaitMs > 0) {
-    lines.push(`${''.padEnd(9)} then up to ${formatDuration(plan.preStopWaitMs)} for the app to exit by itself`);
-  }
-  const stop = latestStopMs(plan);
-  const stopAt = plan.preStop.length === 0 ? at(plan.drainMs) : `${'t<='.concat(stop === null ? formatDuration(plan.killAfterMs) : formatDuration(stop))}`.padEnd(9);
-  lines.push(`${stopAt} stop: ${stopSignal} to the app`);
-  lines.push(`${at(plan.killAfterMs)} deadline: SIGKILL to the app and every process left`);
-  lines.push(`${at(plan.gracePeriodMs)} the kubelet's SIGKILL (grace period)`);
-  lines.push(`after the app exits: TERM to what it left behind, KILL after ${formatDuration(plan.orphanGraceMs)}`);
-  return lines;
 }
 
 export function rewriteSignal(plan: ShutdownPlan, signal: NodeJS.Signals): NodeJS.Signals | null {

@@ -1,167 +1,191 @@
-import { formatDuration } from './cli/duration.js';
 import type { Logger } from './log.js';
 import { rewriteSignal, type ShutdownPlan } from './plan.js';
 import type { PreStopResult } from './prestop.js';
-import type { App } from './process/app.js';
-import { sendSignal } from './process/send-signal.js';
-import type { Leftovers } from './process/tree.js';
 
-export type Phase = 'running' | 'draining' | 'pre-stop' | 'stopping' | 'killing';
+export type Phase = 'running' | 'draining' | 'pre-stop' | 'waiting' | 'stopping' | 'killing';
 
-/** What the summary line reports; times are ms since the first stop signal. */
+/** What happened, for the summary line; times are ms since the first stop signal. */
 export interface ShutdownRecord {
   trigger: string;
   drainMs: number | null;
   preStop: PreStopResult[];
+  /** how long the app was left to finish by itself after the pre-stop commands */
+  waitedMs: number | null;
   stopSent: { signal: NodeJS.Signals | null; atMs: number } | null;
   killedAtMs: number | null;
-  killReason: string | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** What the shutdown acts on; the lifecycle provides it. */
+export interface ShutdownTarget {
+  /** settles when the app has exited */
+  exited: Promise<unknown>;
+  /** kill(2) to the app (or its group) */
+  signalApp(signal: NodeJS.Signals): void;
+  /** SIGKILL to the app and every process left */
+  killEverything(): void;
+}
+
+type Woken = 'time' | 'hurried' | 'app-exited';
+
+interface Step {
+  phase: Phase;
+  run(s: Shutdown, received: NodeJS.Signals | null): Promise<void>;
+}
 
 /**
- * The sequence that starts at the first stop signal: drain → pre-stop → stop → (deadline) kill.
- * A second stop signal skips to the stop step (or is passed on when the app was already told to
- * stop); a third kills the app and everything left at once.
+ * The steps after the first stop signal, in order. Not-ready needs no step: /readyz answers 503
+ * from the moment the shutdown has started. Each step ends early when the app exits or a second
+ * stop signal hurries the sequence to the stop step.
  */
-export class ShutdownSequence {
+const STEPS: readonly Step[] = [
+  { phase: 'draining', run: drain },
+  { phase: 'pre-stop', run: runPreStopCommands },
+  { phase: 'waiting', run: letAppFinish },
+  { phase: 'stopping', run: sendStopSignal },
+];
+
+/** Load balancers are still sending traffic: keep serving. */
+async function drain(s: Shutdown): Promise<void> {
+  if (s.plan.drainMs === 0) return;
+  await s.waitUntil(s.plan.drainMs);
+  s.record.drainMs = s.elapsed();
+}
+
+/** Each command bounded by its timeout and by the stop window, so the app keeps its stop time. */
+async function runPreStopCommands(s: Shutdown): Promise<void> {
+  if (s.plan.preStop.length === 0) return;
+  const { runPreStop } = await import('./prestop.js');
+  for (const [i, command] of s.plan.preStop.entries()) {
+    const left = s.plan.stopWindowAtMs - s.elapsed();
+    if (s.interrupted() || left <= 0) return;
+    const run = runPreStop(command, i + 1, Math.min(s.plan.preStopTimeoutMs ?? left, left), s.log).then((r) => s.record.preStop.push(r));
+    if ((await Promise.race([run.then((): Woken => 'time'), s.woken()])) !== 'time') return;
+  }
+}
+
+/** After a pre-stop command such as `nginx -s quit` the app winds down by itself: a stop signal now would cut it short. */
+async function letAppFinish(s: Shutdown): Promise<void> {
+  if (s.plan.preStop.length === 0 || s.interrupted()) return;
+  const started = s.elapsed();
+  const until = s.plan.preStopWaitMs === null ? s.plan.stopWindowAtMs : Math.min(s.plan.stopWindowAtMs, started + s.plan.preStopWaitMs);
+  await s.waitUntil(until);
+  s.record.waitedMs = s.elapsed() - started;
+}
+
+async function sendStopSignal(s: Shutdown, received: NodeJS.Signals | null): Promise<void> {
+  if (s.appExited) return;
+  const signal = s.plan.stopSignal ?? (received ? rewriteSignal(s.plan, received) : 'SIGTERM');
+  s.record.stopSent = { signal, atMs: s.elapsed() };
+  if (signal) s.target.signalApp(signal);
+  s.log.debug(`stop: sent ${signal ?? 'nothing (rewritten to 0)'} to the app`);
+}
+
+/**
+ * The sequence that starts at the first stop signal. A second one during the drain, the pre-stop
+ * commands or the wait skips to the stop step; every other is forwarded. Only the deadline kills.
+ */
+export class Shutdown {
   phase: Phase = 'running';
-  record: ShutdownRecord | null = null;
+  private recordOrNull: ShutdownRecord | null = null;
   private startedAt = 0;
-  private stopSignalsSeen = 0;
-  private appGone = false;
-  private hurry: () => void = () => {};
+  private hurried = false;
+  appExited = false;
+  private wake: (why: Woken) => void = () => {};
+  private wakeUp: Promise<Woken> = new Promise(() => {});
   private deadline: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly plan: ShutdownPlan,
-    private readonly app: App,
-    private readonly leftovers: Leftovers,
-    private readonly log: Logger,
+    readonly plan: ShutdownPlan,
+    readonly target: ShutdownTarget,
+    private readonly forward: (signal: NodeJS.Signals) => void,
+    readonly log: Logger,
   ) {
-    void app.exited.then(() => {
-      this.appGone = true;
-      this.hurry();
+    this.wakeUp = new Promise((resolve) => (this.wake = resolve));
+    void target.exited.then(() => {
+      this.appExited = true;
+      this.wake('app-exited');
     });
   }
 
   get started(): boolean {
-    return this.record !== null;
+    return this.recordOrNull !== null;
+  }
+
+  get record(): ShutdownRecord {
+    if (!this.recordOrNull) throw new Error('the shutdown has not started');
+    return this.recordOrNull;
+  }
+
+  get summaryRecord(): ShutdownRecord | null {
+    return this.recordOrNull;
   }
 
   elapsed(): number {
     return this.started ? Date.now() - this.startedAt : 0;
   }
 
-  /** ms until the kill deadline, or null before shutdown started */
+  /** ms until the kill deadline, or null before the shutdown started */
   remaining(): number | null {
     return this.started ? Math.max(0, this.plan.killAfterMs - this.elapsed()) : null;
   }
 
+  interrupted(): boolean {
+    return this.hurried || this.appExited;
+  }
+
+  woken(): Promise<Woken> {
+    return this.wakeUp;
+  }
+
+  /** Resolves at `atMs` after the first stop signal, or earlier when the app exits or a second stop signal hurries. */
+  waitUntil(atMs: number): Promise<Woken> {
+    if (this.interrupted()) return Promise.resolve(this.appExited ? 'app-exited' : 'hurried');
+    let timer: NodeJS.Timeout | undefined;
+    const time = new Promise<Woken>((resolve) => {
+      timer = setTimeout(() => resolve('time'), Math.max(0, atMs - this.elapsed()));
+    });
+    return Promise.race([time, this.wakeUp]).finally(() => clearTimeout(timer));
+  }
+
   onStopSignal(signal: NodeJS.Signals): void {
-    this.stopSignalsSeen++;
-    if (this.stopSignalsSeen === 1) {
+    if (!this.started) {
       void this.run(signal, signal);
-    } else if (this.stopSignalsSeen === 2 && (this.phase === 'draining' || this.phase === 'pre-stop')) {
+    } else if (!this.hurried && (this.phase === 'draining' || this.phase === 'pre-stop' || this.phase === 'waiting')) {
       this.log.debug(`second ${signal}: skipping to the stop step`, { phase: this.phase });
-      this.hurry();
-    } else if (this.stopSignalsSeen === 2) {
-      this.forward(signal);
+      this.hurried = true;
+      this.wake('hurried');
     } else {
-      this.kill(`third stop signal (${signal})`);
+      this.forward(signal);
     }
   }
 
-  /** /prestop: the same sequence, with the configured stop signal or TERM. */
+  /** GET /prestop: the same sequence, ending in the configured stop signal or TERM. */
   startFromHook(): void {
-    if (this.started) return;
-    this.stopSignalsSeen++;
-    void this.run('GET /prestop', null);
-  }
-
-  forward(signal: NodeJS.Signals): void {
-    const to = rewriteSignal(this.plan, signal);
-    if (to === null) {
-      this.log.debug(`dropped ${signal} (--rewrite)`);
-      return;
-    }
-    const ok = sendSignal(this.app.signalTarget, to);
-    this.log.debug(`forwarded ${signal}${to === signal ? '' : ` as ${to}`} to ${this.app.signalTarget}`, ok ? {} : { failed: true });
+    if (!this.started) void this.run('GET /prestop', null);
   }
 
   private async run(trigger: string, received: NodeJS.Signals | null): Promise<void> {
     this.startedAt = Date.now();
-    this.record = { trigger, drainMs: null, preStop: [], stopSent: null, killedAtMs: null, killReason: null };
-    this.deadline = setTimeout(() => this.kill('deadline'), this.plan.killAfterMs);
-    this.deadline.unref();
-    let hurried = false;
-    const hurry = new Promise<void>((resolve) => {
-      this.hurry = () => {
-        hurried = true;
-        resolve();
-      };
-    });
-    const interrupted = () => hurried || this.appGone;
+    this.recordOrNull = { trigger, drainMs: null, preStop: [], waitedMs: null, stopSent: null, killedAtMs: null };
+    this.deadline = setTimeout(() => this.kill(), this.plan.killAfterMs);
     this.log.debug(`shutdown started by ${trigger}: not ready`);
-
-    if (this.plan.drainMs > 0) {
-      this.phase = 'draining';
-      await Promise.race([sleep(this.plan.drainMs), hurry]);
-      this.record.drainMs = this.elapsed();
+    for (const step of STEPS) {
+      if (this.appExited || this.phase === 'killing') return;
+      this.phase = step.phase;
+      await step.run(this, received);
     }
-
-    if (this.plan.preStop.length > 0 && !interrupted()) {
-      this.phase = 'pre-stop';
-      const { runPreStop } = await import('./prestop.js');
-      for (const [i, command] of this.plan.preStop.entries()) {
-        const left = this.remaining() ?? 0;
-        if (interrupted() || left <= 0) break;
-        const timeout = Math.min(this.plan.preStopTimeoutMs ?? left, left);
-        const result = await Promise.race([runPreStop(command, i + 1, timeout, this.log), hurry.then(() => null)]);
-        if (result) this.record.preStop.push(result);
-      }
-      // a pre-stop command such as `nginx -s quit` returns at once while the app winds down; a stop
-      // signal now (TERM: nginx's fast shutdown) would cut what it is finishing
-      const wait = Math.min(this.plan.preStopWaitMs, this.remaining() ?? 0);
-      if (wait > 0 && !interrupted()) await Promise.race([sleep(wait), hurry]);
-    }
-
-    if (this.appGone || this.phase === 'killing') return;
-    this.phase = 'stopping';
-    const signal = this.plan.stopSignal ?? (received ? rewriteSignal(this.plan, received) : 'SIGTERM');
-    this.record.stopSent = { signal, atMs: this.elapsed() };
-    if (signal) sendSignal(this.app.signalTarget, signal);
-    this.log.debug(`stop: sent ${signal ?? 'nothing (rewritten to 0)'} to ${this.app.signalTarget}`);
   }
 
-  /** SIGKILL to the app and every process left, now. */
-  kill(reason: string): void {
-    if (this.appGone && !this.leftovers.anyLeft()) return;
+  /** The deadline: SIGKILL to the app and every process left. The only escalation there is. */
+  private kill(): void {
+    if (this.appExited) return;
     this.phase = 'killing';
-    if (this.record) {
-      this.record.killedAtMs = this.elapsed();
-      this.record.killReason = reason;
-    }
-    sendSignal(this.app.signalTarget, 'SIGKILL');
-    this.leftovers.signal('SIGKILL');
-    this.log.debug(`${reason}: sent SIGKILL to the app and every process left`);
+    this.record.killedAtMs = this.elapsed();
+    this.target.killEverything();
+    this.log.debug('deadline: sent SIGKILL to the app and every process left');
   }
 
   dispose(): void {
     if (this.deadline) clearTimeout(this.deadline);
-  }
-
-  describe(): string {
-    const r = this.record;
-    if (!r) return '';
-    const parts = [`shutdown on ${r.trigger}`];
-    if (r.drainMs !== null) parts.push(`drain ${formatDuration(r.drainMs)}`);
-    for (const [i, p] of r.preStop.entries()) {
-      parts.push(`pre-stop ${i + 1} ${p.outcome === 'ok' ? 'ok' : `${p.outcome} (${p.detail})`} in ${formatDuration(p.durationMs)}`);
-    }
-    if (r.stopSent) parts.push(`${r.stopSent.signal ?? 'no signal'} to app at ${formatDuration(r.stopSent.atMs)}`);
-    if (r.killedAtMs !== null) parts.push(`SIGKILL (${r.killReason}) at ${formatDuration(r.killedAtMs)}`);
-    return parts.join(', ');
   }
 }

@@ -30,3 +30,6 @@ export class SignalInbox {
 }
 
 function ignore(): void {}
+
+/** Created as this module is first evaluated: main imports it before anything else. */
+export const inbox = new SignalInbox();

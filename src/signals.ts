@@ -7,12 +7,16 @@ for (const [name, num] of Object.entries(constants.signals)) {
   if (!ALIASES.has(name) && !byNumber.has(num)) byNumber.set(num, name as NodeJS.Signals);
 }
 
+/** Cannot be caught, so cannot start anything or be rewritten. */
+const UNCATCHABLE = new Set<string>(['SIGKILL', 'SIGSTOP']);
+
 /**
- * Never forwarded: KILL/STOP cannot be caught; CHLD is ours; the fault signals mean the init itself is
- * broken; PIPE is what our own write to a closed stderr raises; TTIN/TTOU would only stop the app.
+ * Never forwarded by Node's listeners: KILL/STOP cannot be caught; CHLD is ours; the fault signals
+ * belong to the native handler (a real fault, or ignored when sent from outside); PIPE is what our
+ * own write to a closed stderr raises; TTIN/TTOU would only stop the app.
  */
 const NOT_FORWARDED = new Set<string>([
-  'SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS',
+  ...UNCATCHABLE, 'SIGCHLD', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS',
   'SIGPIPE', 'SIGTTIN', 'SIGTTOU',
 ]);
 
@@ -41,23 +45,36 @@ export function signalNumber(name: NodeJS.Signals): number {
   return constants.signals[name];
 }
 
-export function signalName(num: number): NodeJS.Signals | undefined {
-  return byNumber.get(num);
+/** SIGTERM, or SIGRTMIN+3 style for the real-time signals Node has no name for. */
+export function signalName(num: number): string {
+  const name = byNumber.get(num);
+  if (name) return name;
+  return num >= 34 && num <= 64 ? (num <= 49 ? `SIGRTMIN+${num - 34}` : `SIGRTMAX-${64 - num}`) : `signal ${num}`;
 }
 
 /** Accepts TERM, SIGTERM, sigterm or 15. */
 export function parseSignal(raw: string): NodeJS.Signals {
   const text = raw.trim().toUpperCase();
-  if (/^\d+$/.test(text)) {
-    const name = byNumber.get(Number(text));
-    if (name) return name;
-  } else {
-    const name = (text.startsWith('SIG') ? text : `SIG${text}`) as NodeJS.Signals;
-    if (name in constants.signals) return byNumber.get(constants.signals[name]) ?? name;
+  let name: NodeJS.Signals | undefined;
+  if (/^\d+$/.test(text)) name = byNumber.get(Number(text));
+  else {
+    const full = (text.startsWith('SIG') ? text : `SIG${text}`) as NodeJS.Signals;
+    if (full in constants.signals) name = byNumber.get(constants.signals[full]) ?? full;
+  }
+  if (name) return name;
+  if (/^(SIG)?RT(MIN|MAX)/.test(text) || (/^\d+$/.test(text) && Number(text) >= 32 && Number(text) <= 64)) {
+    throw new Error(`"${raw}": real-time signals are always forwarded unchanged and cannot be named here`);
   }
   throw new Error(`"${raw}" is not a signal; write it like TERM, SIGQUIT or 15`);
 }
 
-export function shortName(name: NodeJS.Signals): string {
-  return name.slice(3);
+/** A signal the init must catch: KILL and STOP are refused. */
+export function parseCatchableSignal(raw: string): NodeJS.Signals {
+  const name = parseSignal(raw);
+  if (UNCATCHABLE.has(name)) throw new Error(`"${raw}": ${name} cannot be caught; name a signal such as TERM or INT`);
+  return name;
+}
+
+export function shortName(name: string): string {
+  return name.startsWith('SIG') ? name.slice(3) : name;
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
-import { parseSignal } from '../signals.js';
+import { parseCatchableSignal, parseSignal } from '../signals.js';
+import { splitCommand } from './split-command.js';
 
 export type LogFormat = 'text' | 'json';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
@@ -22,7 +23,12 @@ export interface Options {
   drainDelayMs: number;
   preStop: string[];
   preStopTimeoutMs: number | null;
-  preStopWaitMs: number;
+  /** after the pre-stop commands, at most this long before the stop signal; null: until the stop window */
+  preStopWaitMs: number | null;
+  /** the app's time between the stop signal and the kill deadline, when pre-stop commands ran */
+  stopTimeoutMs: number;
+  /** soft RLIMIT_NOFILE for the app; null: what the init has */
+  appNofile: number | null;
   killAfterMs: number | null;
   gracePeriodMs: number;
   killMarginMs: number;
@@ -43,13 +49,15 @@ export function defaultOptions(): Options {
     pdeathSignal: null,
     requireReaper: false,
     reaperPath: null,
-    stopSignals: ['SIGTERM', 'SIGINT', 'SIGQUIT'],
+    stopSignals: ['SIGTERM', 'SIGINT'],
     stopSignal: null,
     rewrite: new Map(),
     drainDelayMs: 0,
     preStop: [],
     preStopTimeoutMs: null,
-    preStopWaitMs: 5_000,
+    preStopWaitMs: null,
+    stopTimeoutMs: 5_000,
+    appNofile: null,
     killAfterMs: null,
     gracePeriodMs: 30_000,
     killMarginMs: 2_000,
@@ -76,9 +84,12 @@ export interface OptionSpec {
   set(opts: Options, raw: string | true): void;
 }
 
-/** The variable that sets the option; --help and --version have none. */
+/** Options that only make sense typed by hand: a variable in a manifest must never turn the init into a printer. */
+const COMMAND_LINE_ONLY = new Set(['help', 'version', 'check']);
+
+/** The variable that sets the option; --help, --version and --check have none. */
 export function envName(spec: OptionSpec): string | null {
-  if (spec.long === 'help' || spec.long === 'version') return null;
+  if (COMMAND_LINE_ONLY.has(spec.long)) return null;
   return `GRACEFUL_INIT_${spec.long.toUpperCase().replaceAll('-', '_')}`;
 }
 
@@ -94,6 +105,21 @@ const duration = (key: DurationKey) => (opts: Options, raw: string | true) => {
   opts[key] = parseDuration(String(raw));
 };
 
+function preStopCommand(raw: string): string {
+  try {
+    splitCommand(raw);
+  } catch (err) {
+    throw new Error(`"${raw}" cannot be run: ${(err as Error).message}; quote it like a shell command line`);
+  }
+  return raw;
+}
+
+function count(raw: string, max: number): number {
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n > max) throw new Error(`"${raw}" is not a number from 0 to ${max}`);
+  return n;
+}
+
 function exitCode(raw: string): number {
   const n = Number(raw.trim());
   if (!/^\d+$/.test(raw.trim()) || n > 255) throw new Error(`"${raw}" is not an exit code; write a number from 0 to 255`);
@@ -105,7 +131,7 @@ function rewriteRule(raw: string): [NodeJS.Signals, NodeJS.Signals | null] {
   if (from === undefined || to === undefined || extra !== undefined || from === '' || to === '') {
     throw new Error(`"${raw}" is not a rewrite rule; write it like TERM:QUIT (or USR1:0 to drop USR1)`);
   }
-  return [parseSignal(from), to.trim() === '0' ? null : parseSignal(to)];
+  return [parseCatchableSignal(from), to.trim() === '0' ? null : parseSignal(to)];
 }
 
 export function parseStatusAddr(raw: string): { host: string; port: number } {
@@ -148,6 +174,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'have the kernel send SIG to the init when its parent dies (handled like any received signal)',
     set: (o, raw) => { o.pdeathSignal = parseSignal(String(raw)); },
   },
+  {
+    long: 'app-nofile', value: 'N', section: 'process', defaultText: "the init's",
+    help: "the app's soft open-files limit (Node raised the init's to the hard limit at start)",
+    set: (o, raw) => { o.appNofile = count(String(raw), 2 ** 31 - 1); },
+  },
   { long: 'require-reaper', section: 'process', help: 'exit 1 instead of running on when the native zombie reaper cannot be loaded', set: flag((o) => (o.requireReaper = true)) },
   {
     long: 'reaper-path', value: 'FILE', section: 'process',
@@ -155,14 +186,17 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: (o, raw) => { o.reaperPath = String(raw); },
   },
   {
-    long: 'stop-signals', value: 'LIST', section: 'shutdown', defaultText: 'TERM,INT,QUIT',
-    help: 'comma-separated signals that start the shutdown sequence',
-    set: (o, raw) => { o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(parseSignal); },
+    long: 'stop-signals', value: 'LIST', section: 'shutdown', defaultText: 'TERM,INT',
+    help: 'comma-separated signals that start the shutdown sequence (others are forwarded)',
+    set: (o, raw) => {
+      o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(parseCatchableSignal);
+      if (o.stopSignals.length === 0) throw new Error('needs at least one signal, like TERM');
+    },
   },
   {
     long: 'stop-signal', value: 'SIG', section: 'shutdown', defaultText: 'the signal received',
     help: 'signal sent to the app in the stop step',
-    set: (o, raw) => { o.stopSignal = parseSignal(String(raw)); },
+    set: (o, raw) => { o.stopSignal = parseCatchableSignal(String(raw)); },
   },
   {
     long: 'rewrite', value: 'FROM:TO', list: { envSeparator: ',' }, section: 'shutdown',
@@ -177,7 +211,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n' }, section: 'shutdown',
     help: 'run CMD (split like a shell, run without one) after the drain; repeatable, in order',
-    set: (o, raw) => { o.preStop.push(String(raw)); },
+    set: (o, raw) => { o.preStop.push(preStopCommand(String(raw))); },
   },
   {
     long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'up to the deadline',
@@ -185,9 +219,14 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: duration('preStopTimeoutMs'),
   },
   {
-    long: 'pre-stop-wait', value: 'DUR', section: 'shutdown', defaultText: '5s',
-    help: 'after the pre-stop commands, give the app DUR to exit by itself before the stop signal (0: at once)',
+    long: 'pre-stop-wait', value: 'DUR', section: 'shutdown', defaultText: 'until the stop window',
+    help: 'after the pre-stop commands, send the stop signal after at most DUR (0: at once)',
     set: duration('preStopWaitMs'),
+  },
+  {
+    long: 'stop-timeout', value: 'DUR', section: 'shutdown', defaultText: '5s',
+    help: 'after pre-stop commands the app finishes by itself; the stop signal comes DUR before the kill deadline',
+    set: duration('stopTimeoutMs'),
   },
   {
     long: 'kill-after', value: 'DUR', section: 'shutdown', defaultText: 'grace period - margin',

@@ -6,6 +6,17 @@ export interface Invocation {
   options: Options;
   /** the app and its arguments, exactly as given */
   command: string[];
+  /** things worth one line at start that do not stop the app (a misspelt variable) */
+  warnings: string[];
+}
+
+/** Set by the npm entry (bin/graceful-init), not by users: see process/app-env.ts. */
+const INTERNAL_VARIABLES = new Set(['GRACEFUL_INIT_APP_NODE_OPTIONS']);
+
+/** GRACEFUL_INIT_* variables that set nothing: most likely a typo the user wants to hear about. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(OPTION_TABLE.map(envName).filter((n): n is string => n !== null));
+  return Object.keys(env).filter((k) => k.startsWith('GRACEFUL_INIT_') && !known.has(k) && !INTERNAL_VARIABLES.has(k)).sort();
 }
 
 const byLong = new Map(OPTION_TABLE.map((spec) => [spec.long, spec]));
@@ -113,5 +124,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (needsCommand && command.length === 0) {
     throw new UsageError('missing the command to run: graceful-init [options] -- app [args...]');
   }
-  return { options, command };
+  const unknown = unknownVariables(env);
+  const warnings = unknown.length > 0 ? [`ignoring ${unknown.join(', ')}: not a graceful-init setting (see --help)`] : [];
+  return { options, command, warnings };
 }

@@ -1,5 +1,5 @@
 import { onExit } from 'signal-exit';
-import type { Leftovers } from './tree.js';
+import type { Leftovers } from './leftovers.js';
 
 /**
  * If the init exits for any reason while the app runs (a bug, process.exit from a library), the app's

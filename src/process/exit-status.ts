@@ -1,12 +1,21 @@
-import { signalNumber } from '../signals.js';
+import { signalName, signalNumber } from '../signals.js';
 
 /** How the app ended, as the shell reports it: its exit code, or 128+N after a death by signal N. */
 export interface AppExit {
   status: number;
   code: number | null;
-  signal: NodeJS.Signals | null;
+  /** SIGTERM, SIGRTMIN+3, ... */
+  signal: string | null;
 }
 
+/** The raw status waitpid() fills in, decoded: the one place it is. */
+export function fromWaitStatus(raw: number): AppExit {
+  const low = raw & 0x7f;
+  if (low === 0) return { status: (raw >> 8) & 0xff, code: (raw >> 8) & 0xff, signal: null };
+  return { status: 128 + low, code: null, signal: signalName(low) };
+}
+
+/** What node:child_process reports (the fallback path without the addon). */
 export function fromNode(code: number | null, signal: NodeJS.Signals | null): AppExit {
   if (signal) return { status: 128 + signalNumber(signal), code: null, signal };
   return { status: code ?? 0, code: code ?? 0, signal: null };

@@ -1,59 +1,32 @@
-// The contract between the TypeScript side and reaper.c (the N-API addon).
-// Kept in its own file so the C side and the loader are checked against one description.
+// What the C addon exports (addon.c and the files it registers). Failures come back as errno
+// numbers; native.ts names them and gives the rest of the code a typed surface.
+import FUNCTIONS from './functions.json' with { type: 'json' };
 
-/** Result slots written by `reap()` into the caller's Int32Array (no allocation on the hot path). */
-export const REAP_OUT = {
-  /** in: pid whose status the caller wants (the app when spawned natively), 0 for none */
-  watchedPid: 0,
-  /** out: 1 when the watched pid was collected during this call */
-  watchedDone: 1,
-  /** out: raw wait status of the watched pid (decode with WIFEXITED & co. on the JS side) */
-  watchedStatus: 2,
-  /** out: an exited child that libuv owns and has not collected yet, 0 when none was seen */
-  blockedBy: 3,
-  /** out: 1 when the watched pid exited by a signal, 0 when it exited normally */
-  watchedSignaled: 4,
-  /** out: exit code, or signal number when watchedSignaled is 1 */
-  watchedCode: 5,
-  length: 6,
-} as const;
+/** Every function the addon must export: checked by the loader and by the build's smoke test. */
+export const ADDON_FUNCTIONS: readonly string[] = FUNCTIONS;
 
-export interface SpawnRequest {
-  /** absolute path, already resolved against PATH by the caller */
-  file: string;
-  /** argv including argv[0] */
-  argv: string[];
-  /** "KEY=value" strings */
-  env: string[];
-  /** setpgid(0, 0) in the child before exec */
-  newProcessGroup: boolean;
-  /** tcsetpgrp(0, child) in the child before exec; only meaningful with newProcessGroup */
-  foreground: boolean;
-}
+/** Slots of reap()'s `out` array (reap.c). */
+export const REAP_OUT = { watchedPid: 0, watchedDone: 1, watchedStatus: 2, blockedBy: 3, length: 4 } as const;
 
-export interface NativeReaper {
-  /**
-   * Collect every exited child that is not in `owned` (sorted ascending, pids libuv waits for).
-   * Peeks with waitid(WNOWAIT) first; stops at the first owned pid and reports it in blockedBy.
-   * Returns how many pids it collected.
-   */
+/** Bits of spawn()'s `flags` (spawn.c). */
+export const SPAWN_FLAGS = { newProcessGroup: 1, foreground: 2, listenPid: 4 } as const;
+
+/** spawn()'s `result`: [pid, errno, failed step]; the steps as spawn.c numbers them. */
+export const SPAWN_STEPS = ['', 'fork', 'setpgid', 'execve', 'pipe2', 'malloc'] as const;
+
+export interface Addon {
   reap(owned: Int32Array, out: Int32Array): number;
-  /** fork + exec with the child's signal mask and dispositions reset. Throws an Error whose `code` is the errno name. */
-  spawn(req: SpawnRequest): number;
-  /** prctl(PR_SET_CHILD_SUBREAPER, 1); returns false (errno in `lastError`) when refused */
-  setChildSubreaper(): boolean;
-  /** prctl(PR_SET_PDEATHSIG, signo) */
-  setParentDeathSignal(signo: number): boolean;
-  /** tcsetpgrp(fd, pgid) with SIGTTOU blocked; false when fd is not a terminal or it fails */
-  setForeground(fd: number, pgid: number): boolean;
-  /** getpgrp() of the calling process */
-  getProcessGroup(): number;
-  /** isatty(fd) */
+  spawn(file: Buffer, argv: Buffer, env: Buffer, keepFds: Int32Array, flags: number, nofile: number, result: Int32Array): number;
+  setChildSubreaper(): number;
+  setParentDeathSignal(signo: number): number;
+  setForeground(fd: number, pgid: number): number;
   isTerminal(fd: number): boolean;
-  /**
-   * errno name ("EPERM", "ENOTTY", ...) of the last failed setChildSubreaper /
-   * setParentDeathSignal / setForeground call; undefined while none failed.
-   * A getter on the addon; optional here so test doubles need not provide it.
-   */
-  readonly lastError?: string | undefined;
+  getProcessGroup(): number;
+  exitNow(code: number): never;
+  forwardSignals(signals: Int32Array): number;
+  setSignalTarget(target: number): number;
+  guardFaults(): number;
+  unblockSignal(signo: number): number;
+  realtimeRange(out: Int32Array): number;
+  forwardedCounts(out: Int32Array): number;
 }

@@ -5,6 +5,9 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BINARY = join(ROOT, 'dist', 'graceful-init');
+const BINARY_DEFAULT = BINARY;
+/** The test build (src/test-hooks.ts): hooks read GI_TEST_* variables; the shipped binary has none. */
+export const TEST_HOOKS_BINARY = join(ROOT, 'dist', 'test-hooks', 'graceful-init');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 const isRoot = process.getuid?.() === 0;
@@ -31,6 +34,8 @@ export interface RunOptions {
   cwd?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
+  /** another build of the init (TEST_HOOKS_BINARY) */
+  binary?: string;
 }
 
 export interface Started {
@@ -52,6 +57,7 @@ const running = new Set<ChildProcess>();
 
 /** Starts the built binary, as PID 1 of a new PID namespace or as a plain child. */
 export function start(mode: Mode, args: string[], opts: RunOptions = {}): Started {
+  const BINARY = opts.binary ?? BINARY_DEFAULT;
   const [file, argv] =
     mode === 'pid1'
       ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]]

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, MODES, cleanEnv, descendantsOf, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
+import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -57,7 +57,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
   it.skipIf(skip)('holds a signal that arrives before the app exists and delivers it once the app does', async () => {
     // The app cannot have handlers yet when a held signal is delivered, so it meets the default
     // action: USR1 ends `sleep` (138). Were the signal lost, sleep would run on and the test time out.
-    const init = start(mode, ['--', 'sleep', '30'], { env: cleanEnv({ GRACEFUL_INIT_TESTING_SPAWN_DELAY_MS: '1000' }), timeoutMs: 8000 });
+    const init = start(mode, ['--', 'sleep', '30'], { env: cleanEnv({ GI_TEST_SPAWN_DELAY_MS: '1000' }), timeoutMs: 8000, binary: TEST_HOOKS_BINARY });
     const pid = await init.initPid();
     await new Promise((r) => setTimeout(r, 500));
     expect(descendantsOf(pid), 'the app must not exist yet').toEqual([]);
@@ -68,7 +68,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
   });
 
   it.skipIf(skip)('a stop signal before the app exists starts the shutdown once the app does', async () => {
-    const init = start(mode, ['--', 'sleep', '30'], { env: cleanEnv({ GRACEFUL_INIT_TESTING_SPAWN_DELAY_MS: '1000' }), timeoutMs: 8000 });
+    const init = start(mode, ['--', 'sleep', '30'], { env: cleanEnv({ GI_TEST_SPAWN_DELAY_MS: '1000' }), timeoutMs: 8000, binary: TEST_HOOKS_BINARY });
     const pid = await init.initPid();
     await new Promise((r) => setTimeout(r, 500));
     process.kill(pid, 'SIGTERM');
@@ -130,12 +130,13 @@ describe('when the init itself fails', () => {
     try {
       const pidFile = join(dir.path, 'pids');
       const init = start('child', ['--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; wait`], {
-        env: cleanEnv({ GRACEFUL_INIT_TESTING_CRASH_MS: '500' }),
+        env: cleanEnv({ GI_TEST_CRASH_MS: '500' }),
+        binary: TEST_HOOKS_BINARY,
       });
       const pids = (await waitFor('pids', () => lines(pidFile).length === 2 && lines(pidFile))).map(Number);
       const r = await init.result;
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^graceful-init: internal error: crash requested by GRACEFUL_INIT_TESTING_CRASH_MS; stopping the app\n$/);
+      expect(r.stderr).toMatch(/^graceful-init: internal error: crash requested by GI_TEST_CRASH_MS; stopping the app\n$/);
       await waitFor('the app and its child to be gone', () =>
         pids.every((p) => {
           try {

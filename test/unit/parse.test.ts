@@ -45,11 +45,39 @@ describe('parseInvocation', () => {
     expect(cli.verbosity).toBe('quiet');
   });
 
-  it('every option in the table has an env variable and help', () => {
+  it('every option in the table has an env variable and help; --help, --version and --check are command line only', () => {
     for (const spec of OPTION_TABLE) {
-      if (spec.long !== 'help' && spec.long !== 'version') expect(envName(spec)).toMatch(/^GRACEFUL_INIT_[A-Z_]+$/);
+      if (['help', 'version', 'check'].includes(spec.long)) expect(envName(spec)).toBeNull();
+      else expect(envName(spec)).toMatch(/^GRACEFUL_INIT_[A-Z_]+$/);
       expect(spec.help.length).toBeGreaterThan(10);
     }
+  });
+
+  it('names a GRACEFUL_INIT_* variable that is not a setting in one warning; the app still starts', () => {
+    const r = parse(['app'], { GRACEFUL_INIT_DRAIN_DELAYS: '5s', GRACEFUL_INIT_CHECK: '1', GRACEFUL_INIT_DRAIN_DELAY: '1s' });
+    expect(r.warnings).toEqual(['ignoring GRACEFUL_INIT_CHECK, GRACEFUL_INIT_DRAIN_DELAYS: not a graceful-init setting (see --help)']);
+    expect(r.options.check).toBe(false);
+    expect(r.command).toEqual(['app']);
+    expect(parse(['app'], { GRACEFUL_INIT_APP_NODE_OPTIONS: '' }).warnings).toEqual([]);
+  });
+
+  it.each([
+    [['--stop-signals', 'KILL', 'app'], /--stop-signals: "KILL": SIGKILL cannot be caught/],
+    [['--stop-signals', 'TERM,STOP', 'app'], /SIGSTOP cannot be caught/],
+    [['--stop-signals', ',', 'app'], /needs at least one signal/],
+    [['--stop-signal', 'STOP', 'app'], /--stop-signal: "STOP": SIGSTOP cannot be caught/],
+    [['--rewrite', 'KILL:TERM', 'app'], /--rewrite: "KILL": SIGKILL cannot be caught/],
+    [['--rewrite', 'TERM:NOPE', 'app'], /"NOPE" is not a signal/],
+    [['--stop-signals', 'RTMIN+3', 'app'], /real-time signals are always forwarded/],
+    [['--pre-stop', '', 'app'], /--pre-stop: "" cannot be run: the command is empty/],
+    [['--pre-stop', "sh -c 'x", 'app'], /unclosed ' quote/],
+    [['--grace-period', '597h', 'app'], /too long; the maximum is 596h/],
+    [['--kill-after', '600h', 'app'], /too long/],
+    [['--drain-delay', '9'.repeat(400), 'app'], /not a duration|too long/],
+    [['--app-nofile', 'lots', 'app'], /not a number/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parse(argv)).toThrow(UsageError);
+    expect(() => parse(argv)).toThrow(message);
   });
 
   it.each([

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultOptions, type Options } from '../../src/cli/options.js';
-import { describePlan, latestStopMs, planShutdown, rewriteSignal } from '../../src/plan.js';
+import { planShutdown, rewriteSignal } from '../../src/plan.js';
+import { describePlan, oneLine, summaryLine } from '../../src/render.js';
 import { FORWARDED_SIGNALS, IGNORED_SIGNALS } from '../../src/signals.js';
-import { remapStatus, fromNode } from '../../src/process/exit-status.js';
+import { remapStatus, fromNode, fromWaitStatus } from '../../src/process/exit-status.js';
 import { resolveCommand } from '../../src/process/resolve-command.js';
 
 const opts = (o: Partial<Options>): Options => ({ ...defaultOptions(), ...o });
@@ -15,21 +16,52 @@ describe('planShutdown', () => {
     expect(planShutdown(opts({ gracePeriodMs: 1_000 })).killAfterMs).toBe(0);
   });
 
-  it('warns when the steps cannot fit before the deadline', () => {
+  it('after pre-stop commands, the stop signal comes --stop-timeout before the deadline; without them, after the drain', () => {
+    expect(planShutdown(opts({ drainDelayMs: 2000 })).stopWindowAtMs).toBe(2000);
+    expect(planShutdown(opts({ drainDelayMs: 2000, preStop: ['nginx -s quit'] })).stopWindowAtMs).toBe(23_000);
+    expect(planShutdown(opts({ preStop: ['x'], stopTimeoutMs: 10_000, killAfterMs: 20_000 })).stopWindowAtMs).toBe(10_000);
+  });
+
+  it('warns when the steps cannot fit before the deadline, naming the setting at fault', () => {
     expect(planShutdown(opts({})).warnings).toEqual([]);
-    expect(planShutdown(opts({ drainDelayMs: 30_000 })).warnings.join()).toMatch(/uses up the time/);
-    const tight = planShutdown(opts({ drainDelayMs: 20_000, preStop: ['x'], preStopTimeoutMs: 5_000, preStopWaitMs: 2_000 }));
-    expect(latestStopMs(tight)).toBe(27_000);
-    expect(tight.warnings.join()).toMatch(/leaving the app 1s/);
-    expect(planShutdown(opts({ preStop: ['x'] })).warnings.join()).toMatch(/no --pre-stop-timeout/);
-    expect(planShutdown(opts({ killAfterMs: 40_000 })).warnings.join()).toMatch(/kubelet's SIGKILL comes first/);
+    expect(planShutdown(opts({ drainDelayMs: 2000, preStop: ['x'] })).warnings).toEqual([]);
+    expect(planShutdown(opts({ drainDelayMs: 30_000 })).warnings.join()).toMatch(/^--drain-delay 30s reaches the kill deadline/);
+    expect(planShutdown(opts({ killMarginMs: 40_000 })).warnings.join()).toMatch(/^--kill-margin 40s is not shorter than --grace-period 30s/);
+    expect(planShutdown(opts({ killMarginMs: 40_000 })).warnings.join()).not.toMatch(/drain/);
+    expect(planShutdown(opts({ drainDelayMs: 20_000, preStop: ['x'], stopTimeoutMs: 8_000 })).warnings.join()).toMatch(/^--stop-timeout 8s leaves the pre-stop commands no time/);
+    expect(planShutdown(opts({ killAfterMs: 40_000 })).warnings.join()).toMatch(/^--kill-after 40s is not before --grace-period 30s/);
   });
 
   it('describes the timeline', () => {
     const lines = describePlan(planShutdown(opts({ drainDelayMs: 2000, preStop: ['nginx -s quit'], preStopTimeoutMs: 5000 })));
     expect(lines.join('\n')).toMatch(/drain for 2s/);
     expect(lines.join('\n')).toMatch(/pre-stop 1: nginx -s quit \(at most 5s\)/);
+    expect(lines.join('\n')).toMatch(/t=23s +stop \(at the latest\)/);
     expect(lines.join('\n')).toMatch(/t=28s +deadline: SIGKILL/);
+  });
+
+  it.each([
+    { drainDelayMs: 2000, preStop: ['nginx -s quit'] },
+    { drainDelayMs: 40_000 },
+    { killAfterMs: 40_000, preStop: ['a', 'b'], stopTimeoutMs: 1000 },
+  ])('lists --check lines in time order (%o)', (o) => {
+    const seconds = (l: string) => {
+      const m = /^t=([\d.]+)(ms|s)/.exec(l);
+      return m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : NaN;
+    };
+    const times = describePlan(planShutdown(opts(o))).slice(0, -1).map(seconds);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('keeps the summary line one bounded line', () => {
+    expect(oneLine('a\nb\tc')).toBe('a\\x0ab\\x09c');
+    const record = {
+      trigger: 'SIGTERM', drainMs: null, waitedMs: null, stopSent: null, killedAtMs: null,
+      preStop: Array.from({ length: 3000 }, (_, i) => ({ command: `c${i}`, outcome: i === 7 ? 'failed' as const : 'ok' as const, detail: 'exit 1', durationMs: 1 })),
+    };
+    const line = summaryLine(record, { status: 0, code: 0, signal: null }, 5, 'none', 0);
+    expect(line).toMatch(/pre-stop 3000 commands: 2999 ok, first not ok: 8 failed \(exit 1\)/);
+    expect(line.length).toBeLessThan(1000);
   });
 
   it('rewrites forwarded signals', () => {
@@ -59,6 +91,12 @@ describe('exit status', () => {
     expect(fromNode(null, 'SIGKILL').status).toBe(137);
     expect(remapStatus(143, [143])).toBe(0);
     expect(remapStatus(1, [143])).toBe(1);
+  });
+
+  it('decodes raw wait statuses, real-time signals included', () => {
+    expect(fromWaitStatus(3 << 8)).toEqual({ status: 3, code: 3, signal: null });
+    expect(fromWaitStatus(15)).toEqual({ status: 143, code: null, signal: 'SIGTERM' });
+    expect(fromWaitStatus(37 | 0x80)).toEqual({ status: 165, code: null, signal: 'SIGRTMIN+3' });
   });
 
   it('resolves commands the way execvp does', () => {

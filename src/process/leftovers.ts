@@ -1,31 +1,31 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { sendSignal } from './send-signal.js';
 
 /**
  * "Every process the app left": as PID 1 of a PID namespace that is everyone but us, and kill(-1)
- * reaches exactly them without needing /proc. Anywhere else kill(-1) would hit the whole host, so we
- * walk our descendants in /proc instead (with the subreaper bit set, orphans are our children too).
+ * reaches exactly them without needing /proc. Anywhere else kill(-1) would hit the whole host, so
+ * our descendants are walked in /proc instead (with the subreaper bit set, orphans are our
+ * children too); without /proc they cannot be found.
  */
 export interface Leftovers {
-  /** sends `signal` to every leftover process; returns how many could be signalled (-1: unknown, some) */
-  signal(signal: NodeJS.Signals): number;
+  /** false when not PID 1 and /proc is missing */
+  readonly findable: boolean;
+  signal(signal: NodeJS.Signals): void;
   anyLeft(): boolean;
 }
 
-export function leftoversOf(extraTargets: () => number[]): Leftovers {
+export function leftoversOf(appTarget: () => number | null): Leftovers {
   if (process.pid === 1) {
-    return {
-      signal: (signal) => (sendSignal(-1, signal) ? -1 : 0),
-      anyLeft: () => sendSignal(-1, 0),
-    };
+    return { findable: true, signal: (signal) => void sendSignal(-1, signal), anyLeft: () => sendSignal(-1, 0) };
   }
+  const targets = () => {
+    const app = appTarget();
+    return new Set([...descendantsOf(process.pid), ...(app === null ? [] : [app])]);
+  };
   return {
-    signal(signal) {
-      let sent = 0;
-      for (const pid of new Set([...descendantsOf(process.pid), ...extraTargets()])) {
-        if (sendSignal(pid, signal)) sent++;
-      }
-      return sent;
+    findable: existsSync('/proc/self/stat'),
+    signal: (signal) => {
+      for (const pid of targets()) sendSignal(pid, signal);
     },
     anyLeft: () => descendantsOf(process.pid).some((pid) => sendSignal(pid, 0)),
   };
@@ -64,7 +64,7 @@ function parentOf(pid: string): number | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // the command name is in parentheses and may itself contain ") "
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return fields[0] === 'Z' ? null : Number(fields[1]);
   } catch {
     return null;
   }

@@ -1,0 +1,72 @@
+/* Process attributes: subreaper, parent-death signal, terminal foreground, exit. Each returns 0 or errno. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "addon.h"
+
+static napi_value SetChildSubreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  return int32_value(env, prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) == 0 ? 0 : errno);
+}
+
+static int int_args(napi_env env, napi_callback_info info, size_t want, int32_t* vals) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "missing argument");
+    return 0;
+  }
+  for (size_t i = 0; i < want; i++)
+    if (!arg_int32(env, argv[i], &vals[i])) return 0;
+  return 1;
+}
+
+static napi_value SetParentDeathSignal(napi_env env, napi_callback_info info) {
+  int32_t signo;
+  if (!int_args(env, info, 1, &signo)) return NULL;
+  return int32_value(env, prctl(PR_SET_PDEATHSIG, (unsigned long)signo, 0UL, 0UL, 0UL) == 0 ? 0 : errno);
+}
+
+/* tcsetpgrp() from a background group raises SIGTTOU: blocked for the call. */
+static napi_value SetForeground(napi_env env, napi_callback_info info) {
+  int32_t args[2];
+  if (!int_args(env, info, 2, args)) return NULL;
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  sigprocmask(SIG_BLOCK, &ttou, &old);
+  int err = tcsetpgrp(args[0], (pid_t)args[1]) == 0 ? 0 : errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return int32_value(env, err);
+}
+
+/* isatty(3): Node's own tty.isatty loads the net module, a few ms of every start. */
+static napi_value IsTerminal(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (!int_args(env, info, 1, &fd)) return NULL;
+  return bool_value(env, isatty(fd) == 1);
+}
+
+static napi_value GetProcessGroup(napi_env env, napi_callback_info info) {
+  (void)info;
+  return int32_value(env, (int32_t)getpgrp());
+}
+
+/* _exit(2): the status is known and the log written; Node's exit path has nothing left to do for
+ * us and would run what NODE_V8_COVERAGE and friends ask of it. */
+static napi_value ExitNow(napi_env env, napi_callback_info info) {
+  int32_t code;
+  if (!int_args(env, info, 1, &code)) return NULL;
+  _exit(code & 0xff);
+}
+
+napi_status register_process(napi_env env, napi_value exports) {
+  static const addon_fn fns[] = {
+      {"setChildSubreaper", SetChildSubreaper}, {"setParentDeathSignal", SetParentDeathSignal},
+      {"setForeground", SetForeground},         {"isTerminal", IsTerminal},
+      {"getProcessGroup", GetProcessGroup},     {"exitNow", ExitNow},
+  };
+  return addon_export(env, exports, fns, sizeof fns / sizeof fns[0]);
+}

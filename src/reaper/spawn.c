@@ -1,0 +1,206 @@
+/*
+ * spawn(file, argv, env, keepFds, flags, nofile, result): fork + execve with a clean signal state.
+ *
+ * file is a NUL-terminated Buffer; argv and env are Buffers of NUL-terminated entries, passed as
+ * raw bytes (no UTF-8 round trip). keepFds lists inherited descriptors the app must keep: Node
+ * marked them close-on-exec at start. flags: SPAWN_NEW_GROUP, SPAWN_FOREGROUND, SPAWN_LISTEN_PID.
+ * nofile >= 0 sets the app's soft RLIMIT_NOFILE. result: [pid, errno, failed step].
+ * After fork the child makes only async-signal-safe calls and allocates nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addon.h"
+
+enum { SPAWN_NEW_GROUP = 1, SPAWN_FOREGROUND = 2, SPAWN_LISTEN_PID = 4 };
+enum { STEP_FORK = 1, STEP_SETPGID = 2, STEP_EXECVE = 3, STEP_PIPE = 4, STEP_MEMORY = 5 };
+enum { RESULT_PID, RESULT_ERRNO, RESULT_STEP, RESULT_LENGTH };
+
+struct child_failure {
+  int32_t err;
+  int32_t step;
+};
+
+static void fail_in_child(int fd, int err, int step) __attribute__((noreturn));
+static void fail_in_child(int fd, int err, int step) {
+  struct child_failure f = {err, step};
+  ssize_t n;
+  do {
+    n = write(fd, &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  _exit(127);
+}
+
+/* "LISTEN_PID=<pid>" in buf, for systemd socket activation: the app is the one the fds are for. */
+static char* format_listen_pid(char* buf, size_t cap, pid_t pid) {
+  static const char prefix[] = "LISTEN_PID=";
+  char digits[16];
+  size_t n = 0;
+  unsigned long v = (unsigned long)pid;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0 && n < sizeof digits);
+  if (sizeof prefix + n > cap) return NULL;
+  memcpy(buf, prefix, sizeof prefix - 1);
+  for (size_t i = 0; i < n; i++) buf[sizeof prefix - 1 + i] = digits[n - 1 - i];
+  buf[sizeof prefix - 1 + n] = '\0';
+  return buf;
+}
+
+struct spawn_request {
+  const char* file;
+  char** argv;
+  char** envp;
+  const int32_t* keep;
+  size_t n_keep;
+  int32_t flags;
+  int32_t nofile;
+};
+
+static void run_child(int report_fd, const struct spawn_request* req) __attribute__((noreturn));
+static void run_child(int report_fd, const struct spawn_request* req) {
+  /* Every signal is blocked here (the parent blocked them before fork). Reset the dispositions
+   * first: Node ignores SIGPIPE, and libuv's handlers would write into the parent's pipe. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int s = 1; s < NSIG; s++) {
+    if (s != SIGKILL && s != SIGSTOP) (void)sigaction(s, &dfl, NULL);
+  }
+  if (req->flags & SPAWN_NEW_GROUP) {
+    if (setpgid(0, 0) != 0) fail_in_child(report_fd, errno, STEP_SETPGID);
+    /* SIGTTOU is blocked, so a background group may take the terminal; no terminal: carry on */
+    if (req->flags & SPAWN_FOREGROUND) (void)tcsetpgrp(STDIN_FILENO, getpid());
+  }
+  for (int fd = 0; fd <= 2; fd++) (void)fcntl(fd, F_SETFD, 0);
+  for (size_t i = 0; i < req->n_keep; i++) (void)fcntl(req->keep[i], F_SETFD, 0);
+  char listen_pid[32];
+  if (req->flags & SPAWN_LISTEN_PID) {
+    for (char** e = req->envp; *e != NULL; e++) {
+      if (strncmp(*e, "LISTEN_PID=", 11) == 0) {
+        char* formatted = format_listen_pid(listen_pid, sizeof listen_pid, getpid());
+        if (formatted != NULL) *e = formatted;
+      }
+    }
+  }
+  if (req->nofile >= 0) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && (rlim_t)req->nofile <= lim.rlim_max) {
+      lim.rlim_cur = (rlim_t)req->nofile;
+      (void)setrlimit(RLIMIT_NOFILE, &lim);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  (void)sigprocmask(SIG_SETMASK, &none, NULL);
+  execve(req->file, req->argv, req->envp);
+  fail_in_child(report_fd, errno, STEP_EXECVE);
+}
+
+/* Pointers to each NUL-terminated entry of buf, NULL-terminated; NULL when out of memory. */
+static char** split_entries(char* buf, size_t len) {
+  size_t count = 0;
+  for (size_t i = 0; i < len; i++) count += buf[i] == '\0';
+  char** list = calloc(count + 1, sizeof *list);
+  if (list == NULL) return NULL;
+  size_t k = 0, start = 0;
+  for (size_t i = 0; i < len && k < count; i++) {
+    if (buf[i] == '\0') {
+      list[k++] = buf + start;
+      start = i + 1;
+    }
+  }
+  return list;
+}
+
+static pid_t spawn_child(const struct spawn_request* req, int32_t* err, int32_t* step) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    *err = errno;
+    *step = STEP_PIPE;
+    return -1;
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pfd[0]);
+    run_child(pfd[1], req);
+  }
+  int fork_errno = errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  close(pfd[1]);
+  if (pid < 0) {
+    close(pfd[0]);
+    *err = fork_errno;
+    *step = STEP_FORK;
+    return -1;
+  }
+  /* The same call in the parent closes the race where the group is signalled before the child
+   * ran setpgid (EACCES once the child has exec'd). */
+  if (req->flags & SPAWN_NEW_GROUP) (void)setpgid(pid, pid);
+  struct child_failure f;
+  ssize_t n;
+  do {
+    n = read(pfd[0], &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  close(pfd[0]);
+  if (n == (ssize_t)sizeof f) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    *err = f.err;
+    *step = f.step;
+    return -1;
+  }
+  return pid; /* the pipe closed on execve */
+}
+
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "spawn(file, argv, env, keepFds, flags, nofile, result)");
+    return NULL;
+  }
+  char *file, *argv_buf, *env_buf;
+  size_t file_len, argv_len, env_len, n_keep, n_result;
+  int32_t *keep, *result, flags, nofile;
+  if (!arg_buffer(env, argv[0], &file, &file_len) || !arg_buffer(env, argv[1], &argv_buf, &argv_len) ||
+      !arg_buffer(env, argv[2], &env_buf, &env_len) || !arg_int32_array(env, argv[3], &keep, &n_keep) ||
+      !arg_int32(env, argv[4], &flags) || !arg_int32(env, argv[5], &nofile) ||
+      !arg_int32_array(env, argv[6], &result, &n_result))
+    return NULL;
+  if (n_result < RESULT_LENGTH || file_len == 0 || file[file_len - 1] != '\0') {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "spawn(): file must end with NUL, result needs 3 slots");
+    return NULL;
+  }
+  result[RESULT_PID] = result[RESULT_ERRNO] = result[RESULT_STEP] = 0;
+  struct spawn_request req = {file, split_entries(argv_buf, argv_len), split_entries(env_buf, env_len),
+                              keep, n_keep, flags, nofile};
+  if (req.argv == NULL || req.envp == NULL) {
+    result[RESULT_ERRNO] = ENOMEM;
+    result[RESULT_STEP] = STEP_MEMORY;
+  } else {
+    pid_t pid = spawn_child(&req, &result[RESULT_ERRNO], &result[RESULT_STEP]);
+    if (pid > 0) result[RESULT_PID] = pid;
+  }
+  free(req.argv);
+  free(req.envp);
+  return int32_value(env, result[RESULT_PID]);
+}
+
+napi_status register_spawn(napi_env env, napi_value exports) {
+  static const addon_fn fns[] = {{"spawn", Spawn}};
+  return addon_export(env, exports, fns, 1);
+}

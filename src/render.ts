@@ -1,0 +1,70 @@
+// The words the init prints about its shutdown: the --check timeline and the one summary line.
+import { formatDuration as d } from './cli/duration.js';
+import type { ShutdownPlan } from './plan.js';
+import type { AppExit } from './process/exit-status.js';
+import { describeExit } from './process/exit-status.js';
+import type { ShutdownRecord } from './shutdown.js';
+import { shortName } from './signals.js';
+
+/** A summary line is bounded whatever happened (3,000 pre-stop commands, odd command names). */
+const MAX_LINE = 1000;
+
+/** Control characters escaped, length capped: one line on any terminal or log collector. */
+export function oneLine(text: string, max = MAX_LINE): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+/** `--check`: the timeline as the init will run it, in time order. */
+export function describePlan(plan: ShutdownPlan): string[] {
+  const events: [number, string][] = [];
+  const add = (ms: number, text: string) => events.push([ms, text]);
+  const signals = [...plan.stopSignals].map(shortName).join(', ');
+  add(0, `a stop signal arrives (${signals}): /readyz turns 503`);
+  if (plan.drainMs > 0) add(0, `drain for ${d(plan.drainMs)}: the app keeps serving`);
+  const stopSignal = plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)';
+  plan.preStop.forEach((command, i) => {
+    const timeout = plan.preStopTimeoutMs === null ? 'until the stop window' : `at most ${d(plan.preStopTimeoutMs)}`;
+    add(plan.drainMs, `pre-stop ${i + 1}: ${oneLine(command, 200)} (${timeout})`);
+  });
+  if (plan.preStop.length > 0) {
+    const wait = plan.preStopWaitMs === null ? '' : `, ${d(plan.preStopWaitMs)} after the pre-stop commands at most`;
+    add(plan.drainMs, `then the app finishes by itself until the stop window${wait}`);
+    add(plan.stopWindowAtMs, `stop (at the latest): ${stopSignal} to the app, if it is still running`);
+  } else {
+    add(plan.stopWindowAtMs, `stop: ${stopSignal} to the app`);
+  }
+  add(plan.killAfterMs, 'deadline: SIGKILL to the app and every process left');
+  add(plan.gracePeriodMs, "the kubelet's SIGKILL (grace period)");
+  const lines = events
+    .map(([ms, text], i) => ({ ms, text, i }))
+    .sort((a, b) => a.ms - b.ms || a.i - b.i)
+    .map(({ ms, text }) => `${`t=${d(ms)}`.padEnd(9)} ${text}`);
+  lines.push(`after the app exits: TERM to what it left behind, KILL after ${d(plan.orphanGraceMs)}`);
+  return lines;
+}
+
+function preStopParts(record: ShutdownRecord): string[] {
+  const results = record.preStop;
+  if (results.length <= 3) {
+    return results.map((p, i) => `pre-stop ${i + 1} ${p.outcome === 'ok' ? 'ok' : `${p.outcome} (${p.detail})`} in ${d(p.durationMs)}`);
+  }
+  const ok = results.filter((p) => p.outcome === 'ok').length;
+  const firstBad = results.findIndex((p) => p.outcome !== 'ok');
+  const bad = firstBad === -1 ? '' : `, first not ok: ${firstBad + 1} ${results[firstBad]?.outcome} (${results[firstBad]?.detail})`;
+  return [`pre-stop ${results.length} commands: ${ok} ok${bad}`];
+}
+
+/** The one line after a shutdown: what each step did and when, how the app ended, the exit status. */
+export function summaryLine(record: ShutdownRecord, exit: AppExit, exitAtMs: number, leftovers: string, code: number): string {
+  const parts = [`shutdown on ${record.trigger}`];
+  if (record.drainMs !== null) parts.push(`drain ${d(record.drainMs)}`);
+  parts.push(...preStopParts(record));
+  if (record.waitedMs !== null && record.stopSent === null) parts.push(`app finished by itself after ${d(record.waitedMs)}`);
+  if (record.stopSent) parts.push(`${record.stopSent.signal ?? 'no signal'} to app at ${d(record.stopSent.atMs)}`);
+  if (record.killedAtMs !== null) parts.push(`SIGKILL (deadline) at ${d(record.killedAtMs)}`);
+  parts.push(`app ${describeExit(exit)} at ${d(exitAtMs)}`);
+  if (leftovers !== 'none') parts.push(`leftovers ${leftovers}`);
+  parts.push(`exit ${code}`);
+  return oneLine(parts.join(', '));
+}
