@@ -11,7 +11,6 @@ import { leftoversOf, type Leftovers } from './process/leftovers.js';
 import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
 import { ReapLoop } from './process/reap-loop.js';
 import { sendSignal } from './process/send-signal.js';
-import { loadNative } from './reaper/load.js';
 import type { Native } from './reaper/native.js';
 import { summaryLine } from './render.js';
 import { Shutdown } from './shutdown.js';
@@ -26,6 +25,8 @@ export interface RunContext {
   inbox: SignalInbox;
   /** descriptors the init was started with, found before it opened any of its own */
   inheritedFds: number[];
+  /** our parent's pid as the first line of main saw it */
+  parentAtStart: number;
 }
 
 /**
@@ -39,7 +40,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   for (const warning of plan.warnings) log.warn(warning);
 
   if (native) takeSignalsNodeCannot(native, log);
-  becomeParentOfOrphans(native, options, log);
+  becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
   let shutdown: Shutdown | null = null;
   let app: App | null = null;
   const status = options.statusAddr
@@ -95,7 +96,7 @@ function takeSignalsNodeCannot(native: Native, log: Logger): void {
   if (failed) log.warn(`cannot take over real-time and fault signals (${failed})`);
 }
 
-function becomeParentOfOrphans(native: Native | null, options: Options, log: Logger): void {
+function becomeParentOfOrphans(native: Native | null, options: Options, parentAtStart: number, log: Logger): void {
   if (process.pid !== 1) {
     const refused = native ? native.setChildSubreaper() : 'no native addon';
     if (refused && options.subreaper) throw new ExitError(1, `--subreaper: cannot register as child subreaper (${refused})`);
@@ -105,6 +106,8 @@ function becomeParentOfOrphans(native: Native | null, options: Options, log: Log
   if (options.pdeathSignal) {
     const refused = native ? native.setParentDeathSignal(signalNumber(options.pdeathSignal)) : 'no native addon';
     if (refused) throw new ExitError(1, `--pdeath-signal: cannot set it (${refused})`);
+    // the parent died while Node was starting: the kernel will not send it any more
+    if (process.ppid !== parentAtStart) process.kill(process.pid, options.pdeathSignal);
   }
 }
 

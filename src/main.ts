@@ -14,6 +14,8 @@ import { describePlan } from './render.js';
 
 // Before the init opens anything of its own.
 const inheritedFds = inheritedDescriptors();
+// -p: a parent that died before the parent-death signal was set is noticed by comparison
+const parentAtStart = process.ppid;
 
 declare const __GRACEFUL_INIT_VERSION__: string;
 const VERSION = typeof __GRACEFUL_INIT_VERSION__ === 'string' ? __GRACEFUL_INIT_VERSION__ : 'dev';
@@ -43,7 +45,7 @@ process.on('uncaughtException', (err) => {
 function loadNativeOrExplain(requireReaper: boolean, reaperPath: string | null): Native | null {
   const loaded = loadNative(reaperPath);
   if (loaded.native) {
-    log.debug('native addon loaded', { from: loaded.from });
+    log.debug('native reaper loaded', { from: loaded.from });
     return loaded.native;
   }
   const why = loaded.reasons.join('; ');
@@ -74,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   for (const warning of warnings) log.warn(warning);
   try {
     native = loadNativeOrExplain(options.requireReaper, options.reaperPath);
-    return await runInit({ options, command, log, inbox, inheritedFds }, native);
+    return await runInit({ options, command, log, inbox, inheritedFds, parentAtStart }, native);
   } catch (err) {
     if (!(err instanceof ExitError)) throw err;
     log.error(err.message);

@@ -11,7 +11,11 @@ const MAX_LINE = 1000;
 
 /** Control characters escaped, length capped: one line on any terminal or log collector. */
 export function oneLine(text: string, max = MAX_LINE): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let flat = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    flat += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
 
@@ -46,7 +50,7 @@ export function describePlan(plan: ShutdownPlan): string[] {
 
 function preStopParts(record: ShutdownRecord): string[] {
   const results = record.preStop;
-  if (results.length <= 3) {
+  if (results.length <= 10) {
     return results.map((p, i) => `pre-stop ${i + 1} ${p.outcome === 'ok' ? 'ok' : `${p.outcome} (${p.detail})`} in ${d(p.durationMs)}`);
   }
   const ok = results.filter((p) => p.outcome === 'ok').length;

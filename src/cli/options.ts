@@ -109,7 +109,7 @@ function preStopCommand(raw: string): string {
   try {
     splitCommand(raw);
   } catch (err) {
-    throw new Error(`"${raw}" cannot be run: ${(err as Error).message}; quote it like a shell command line`);
+    throw new Error(`"${raw}" cannot be run: ${(err as Error).message}; quote it like a shell command line`, { cause: err });
   }
   return raw;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
+import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, killAll, pid1Available, readText, sleep, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -77,8 +77,28 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
     expect(r.stderr).toMatch(/shutdown on SIGTERM, SIGTERM to app/);
   });
 
+  it.skipIf(skip)('QUIT is not a stop signal by default: forwarded like any other, no shutdown, no summary', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, ['--grace-period', '3s', '--', LOGGER, log, 'USR2']);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGQUIT');
+      await waitFor('QUIT', () => lines(log).includes('QUIT'));
+      await sleep(1500); // the old default (QUIT a stop signal) would have killed the app at 1 s
+      process.kill(pid, 'SIGUSR2');
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'QUIT', 'USR2']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it.skipIf(skip)('a stop signal reaches the app once, and the init exits with its status', async () => {
-    for (const sig of ['TERM', 'INT', 'QUIT'] as const) {
+    for (const sig of ['TERM', 'INT'] as const) {
       const dir = tempDir();
       try {
         const log = join(dir.path, 'signals');

@@ -2,7 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REAP_OUT, type NativeReaper } from '../../src/reaper/native-api.js';
+import { buildSync } from 'esbuild';
+import { REAP_OUT } from '../../src/reaper/native-api.js';
+import type { Native } from '../../src/reaper/native.js';
+import { decodeWaitStatus } from './wait-status.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** what scripts/build-addon.mjs produces */
@@ -13,6 +16,29 @@ export const ADDON = process.env.REAPER_TEST_ADDON ?? DIST_ADDON;
 export const PINNED_NODE = join(ROOT, 'node_modules', '.bin', 'node');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 export const EMPTY = new Int32Array(0);
+
+/**
+ * loadNative() (src/reaper/load.ts, with the typed wrapper it returns) and REAP_OUT bundled into
+ * one ES module at `outfile`, for the Node processes the tests start: fixtures import it from
+ * GRACEFUL_INIT_LOADER (fixtures/native.mjs).
+ */
+export function bundleLoader(outfile: string): string {
+  buildSync({
+    stdin: {
+      contents: `export { loadNative } from './load.ts';\nexport { REAP_OUT } from './native-api.ts';\n`,
+      resolveDir: join(ROOT, 'src', 'reaper'),
+      sourcefile: 'loader-bundle.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
 
 /** A missing tool is a skip locally, a failure in CI (CI=true). */
 export function available(what: string, ok: boolean): boolean {
@@ -84,9 +110,20 @@ export function hasSignal(mask: bigint, signo: number): boolean {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface Collected {
+  /** the raw wait status */
   status: number;
+  /** 1 when killed by a signal, else 0 */
   signaled: number;
+  /** the exit code, or the signal number when signaled */
   code: number;
+}
+
+/** A raw wait status as the old decoded slots: { signaled, code }. */
+export function collected(status: number): Collected {
+  const s = decodeWaitStatus(status);
+  if (s.kind === 'exited') return { status, signaled: 0, code: s.code };
+  if (s.kind === 'signaled') return { status, signaled: 1, code: s.signal };
+  return { status, signaled: -1, code: -1 };
 }
 
 /**
@@ -94,7 +131,7 @@ export interface Collected {
  * the call throws. Other exited non-owned children are collected on the way.
  */
 export async function reapUntil(
-  reaper: NativeReaper,
+  native: Native,
   pid: number,
   opts: { owned?: Int32Array; timeoutMs?: number } = {},
 ): Promise<Collected> {
@@ -102,14 +139,8 @@ export async function reapUntil(
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   for (;;) {
     out[REAP_OUT.watchedPid] = pid;
-    reaper.reap(opts.owned ?? EMPTY, out);
-    if (out[REAP_OUT.watchedDone] === 1) {
-      return {
-        status: out[REAP_OUT.watchedStatus] ?? -1,
-        signaled: out[REAP_OUT.watchedSignaled] ?? -1,
-        code: out[REAP_OUT.watchedCode] ?? -1,
-      };
-    }
+    native.reap(opts.owned ?? EMPTY, out);
+    if (out[REAP_OUT.watchedDone] === 1) return collected(out[REAP_OUT.watchedStatus] ?? -1);
     if (Date.now() > deadline) {
       killQuietly(pid);
       throw new Error(`pid ${pid} was not collected within ${opts.timeoutMs ?? 5000} ms`);

@@ -1,8 +1,10 @@
-// loadReaper() inside a real Single Executable Application: a tiny SEA (esbuild CJS
-// bundle of an entry that calls loadReaper) with reaper.node embedded as an asset,
-// injected into a copy of the pinned Node 24. Mount-namespace tests (root) give the
+// loadNative() inside a real Single Executable Application: a tiny SEA (esbuild CJS
+// bundle of an entry that calls loadNative) with reaper.node embedded as an asset,
+// injected into a copy of the pinned Node 24; built like scripts/build.mjs builds ours (the
+// asset's hash, which names the extracted file, defined at build time). Mount-namespace tests (root) give the
 // SEA private /tmp-like directories, some of them noexec.
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -21,6 +23,7 @@ import { ADDON, PINNED_NODE, ROOT, available, buildAddon, toolExists } from './h
 
 let work: string;
 let app: string;
+let assetName: string; // reaper-<first 20 hex digits of the addon's sha256>.node
 const uid = process.getuid?.() ?? 0;
 
 interface Report {
@@ -58,13 +61,15 @@ beforeAll(async () => {
   const entry = join(work, 'entry.ts');
   writeFileSync(
     entry,
-    `import { loadReaper } from ${JSON.stringify(join(ROOT, 'src', 'reaper', 'load.ts'))};
+    `import { loadNative } from ${JSON.stringify(join(ROOT, 'src', 'reaper', 'load.ts'))};
 const t0 = process.hrtime.bigint();
-const r = loadReaper({ explicitPath: process.env.REAPER_EXPLICIT || undefined });
+const r = loadNative(process.env.REAPER_EXPLICIT || null);
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-console.log(JSON.stringify(r.reaper ? { from: r.from, pgrp: r.reaper.getProcessGroup(), ms } : { reasons: r.reasons, ms }));
+console.log(JSON.stringify(r.native ? { from: r.from, pgrp: r.native.getProcessGroup(), ms } : { reasons: r.reasons, ms }));
 `,
   );
+  const hash = createHash('sha256').update(readFileSync(ADDON)).digest('hex').slice(0, 20);
+  assetName = `reaper-${hash}.node`;
   await build({
     entryPoints: [entry],
     outfile: join(work, 'entry.cjs'),
@@ -72,6 +77,7 @@ console.log(JSON.stringify(r.reaper ? { from: r.from, pgrp: r.reaper.getProcessG
     platform: 'node',
     format: 'cjs',
     target: 'node24',
+    define: { __REAPER_ASSET_SHA256__: JSON.stringify(hash) },
     logLevel: 'error',
   });
   const config = join(work, 'sea-config.json');
@@ -107,12 +113,12 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('loadReaper() in a SEA', () => {
+describe('loadNative() in a SEA', () => {
   it('extracts the embedded asset to a private content-addressed file, then reuses it', async () => {
     const tmp = join(work, 't1');
     mkdirSync(tmp);
     const first = await runApp({ TMPDIR: tmp });
-    expect(first.from).toMatch(new RegExp(`^sea-asset:${tmp}/graceful-init-${uid}/reaper-[0-9a-f]{20}\\.node$`));
+    expect(first.from).toBe(`sea-asset:${tmp}/graceful-init-${uid}/${assetName}`);
     const file = (first.from ?? '').slice('sea-asset:'.length);
     expect(readFileSync(file).equals(readFileSync(ADDON))).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o700);
@@ -205,7 +211,7 @@ describe('loadReaper() in a SEA', () => {
         { TMPDIR: '/tmp/noexec' },
         'ls -A /tmp/noexec',
       );
-      expect(r.from).toMatch(new RegExp(`^sea-asset:/tmp/graceful-init-${uid}/reaper-[0-9a-f]+\\.node$`));
+      expect(r.from).toBe(`sea-asset:/tmp/graceful-init-${uid}/${assetName}`);
       expect(r.after).toBe(`graceful-init-${uid}`); // it was written there, but could not be mapped
 
       const foreign = `/tmp/foreign/graceful-init-${uid}`;

@@ -5,20 +5,21 @@ import { execFile, execFileSync, spawn as cpSpawn } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadReaper } from '../../src/reaper/load.js';
-import { REAP_OUT, type NativeReaper, type SpawnRequest } from '../../src/reaper/native-api.js';
+import { fromWaitStatus } from '../../src/process/exit-status.js';
+import { loadNative } from '../../src/reaper/load.js';
+import { REAP_OUT } from '../../src/reaper/native-api.js';
+import type { Native, SpawnRequest } from '../../src/reaper/native.js';
 import { decodeWaitStatus, exitStatusFromWait } from './wait-status.js';
 import {
   ADDON,
-  DIST_ADDON,
   EMPTY,
   FIXTURES,
   PINNED_NODE,
-  ROOT,
   available,
+  bundleLoader,
   buildAddon,
+  collected as decoded,
   hasSignal,
   killQuietly,
   myChildren,
@@ -30,8 +31,9 @@ import {
   within,
 } from './helpers.js';
 
-let reaper: NativeReaper;
+let reaper: Native;
 let scratch: string;
+let loaderBundle: string; // loadNative() for the Node processes started here (fixtures/native.mjs)
 let baselineBlocked: bigint; // our signal mask before the first spawn()
 const started: number[] = []; // every native pid, killed in afterAll if still there
 
@@ -47,11 +49,12 @@ function sh(script: string, extra: Partial<SpawnRequest> = {}): number {
 beforeAll(() => {
   baselineBlocked = signalMasks('self').blocked;
   buildAddon();
-  const res = loadReaper({ explicitPath: ADDON });
-  if (!res.reaper) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
+  const res = loadNative(ADDON);
+  if (!res.native) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
   expect(res.from).toBe(ADDON);
-  reaper = res.reaper;
+  reaper = res.native;
   scratch = mkdtempSync(join(tmpdir(), 'reaper-test-'));
+  loaderBundle = bundleLoader(join(scratch, 'load.mjs'));
 }, 180_000);
 
 afterAll(async () => {
@@ -196,6 +199,7 @@ describe('reap()', () => {
       expect(got).toMatchObject({ signaled: 0, code });
       expect(decodeWaitStatus(got.status)).toEqual({ kind: 'exited', code });
       expect(exitStatusFromWait(got.status)).toBe(code);
+      expect(fromWaitStatus(got.status)).toEqual({ status: code, code, signal: null });
     }
     for (const name of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGQUIT'] as const) {
       const signo = constants.signals[name];
@@ -204,19 +208,21 @@ describe('reap()', () => {
       expect(got).toMatchObject({ signaled: 1, code: signo });
       expect(decodeWaitStatus(got.status)).toMatchObject({ kind: 'signaled', signal: signo });
       expect(exitStatusFromWait(got.status)).toBe(128 + signo);
+      expect(fromWaitStatus(got.status)).toEqual({ status: 128 + signo, code: null, signal: name });
     }
   });
 
   it('returns 0 with nothing to collect and resets the out slots (keeping watchedPid)', () => {
-    const out = Int32Array.from([12345, 7, 7, 7, 7, 7]);
+    const out = Int32Array.from([12345, 7, 7, 7]);
+    expect(out.length).toBe(REAP_OUT.length);
     expect(reaper.reap(EMPTY, out)).toBe(0);
-    expect([...out]).toEqual([12345, 0, 0, 0, 0, 0]);
+    expect([...out]).toEqual([12345, 0, 0, 0]);
   });
 
   it('rejects wrong argument types and a short out array', () => {
-    expect(() => reaper.reap(new Uint32Array(0) as unknown as Int32Array, new Int32Array(6))).toThrow(TypeError);
-    expect(() => reaper.reap(EMPTY, [0, 0, 0, 0, 0, 0] as unknown as Int32Array)).toThrow(TypeError);
-    expect(() => reaper.reap(EMPTY, new Int32Array(5))).toThrow(RangeError);
+    expect(() => reaper.reap(new Uint32Array(0) as unknown as Int32Array, new Int32Array(REAP_OUT.length))).toThrow(TypeError);
+    expect(() => reaper.reap(EMPTY, [0, 0, 0, 0] as unknown as Int32Array)).toThrow(TypeError);
+    expect(() => reaper.reap(EMPTY, new Int32Array(REAP_OUT.length - 1))).toThrow(RangeError);
   });
 
   it('collects every exited child in one call and counts them', async () => {
@@ -355,29 +361,48 @@ describe('reap()', () => {
   });
 });
 
+/** What a fixture needs to load the addon through the typed wrapper (fixtures/native.mjs). */
+const fixtureEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  GRACEFUL_INIT_LOADER: loaderBundle,
+  GRACEFUL_INIT_REAPER_PATH: ADDON,
+});
+
+/** Runs a fixture in the pinned Node 24; its last stdout line, parsed. */
+const runFixture = (
+  fixture: string,
+  args: string[],
+  opts: { prefix?: string[]; nodeFlags?: string[] } = {},
+): Promise<Record<string, unknown>> =>
+  new Promise((resolve, reject) => {
+    const [cmd, ...rest] = [...(opts.prefix ?? []), PINNED_NODE, ...(opts.nodeFlags ?? []), join(FIXTURES, fixture), ...args];
+    execFile(
+      cmd ?? PINNED_NODE,
+      rest,
+      { env: fixtureEnv(), timeout: 30_000, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>);
+        } catch {
+          reject(new Error(`bad fixture output: ${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
+
 describe('orphans (fixture process as subreaper / PID 1)', () => {
-  const runFixture = (args: string[], prefix: string[] = []): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      const [cmd, ...rest] = [...prefix, PINNED_NODE, join(FIXTURES, 'orphans.mjs'), ...args];
-      execFile(
-        cmd ?? PINNED_NODE,
-        rest,
-        { env: { ...process.env, GRACEFUL_INIT_REAPER_PATH: ADDON }, timeout: 30_000, killSignal: 'SIGKILL' },
-        (err, stdout, stderr) => {
-          if (err) return reject(new Error(`${err.message}\n${stderr}`));
-          try {
-            resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>);
-          } catch {
-            reject(new Error(`bad fixture output: ${stdout}\n${stderr}`));
-          }
-        },
-      );
-    });
+  const runOrphans = (args: string[], prefix: string[] = []): Promise<Record<string, unknown>> =>
+    runFixture('orphans.mjs', args, { prefix }).then((r) => ({
+      ...r,
+      // the app's raw wait status, decoded as { signaled, code }
+      watched: r.watched ? decoded((r.watched as { status: number }).status) : r.watched,
+    }));
 
   it('collects 200 orphans of a shell (sleep &) and the app status, leaving no zombie', async () => {
-    const r = await runFixture(['sh']);
+    const r = await runOrphans(['sh']);
     expect(r).toMatchObject({
-      subreaper: true,
+      subreaper: 'set',
       watched: { signaled: 0, code: 7 },
       remainingZombies: 0,
       remainingAlive: 0,
@@ -388,9 +413,9 @@ describe('orphans (fixture process as subreaper / PID 1)', () => {
   });
 
   it('collects exactly 200 orphans of a parent that never waits (+ the app)', async () => {
-    const r = await runFixture(['perl']);
+    const r = await runOrphans(['perl']);
     expect(r).toMatchObject({
-      subreaper: true,
+      subreaper: 'set',
       collected: 201,
       watched: { signaled: 0, code: 7 },
       remainingZombies: 0,
@@ -414,10 +439,10 @@ describe('orphans (fixture process as subreaper / PID 1)', () => {
   it.skipIf(!available('unshare -fp (root)', canUnshare))(
     'as PID 1 of a new PID namespace (no subreaper needed) collects them too',
     async () => {
-      const r = await runFixture(['perl', '--no-subreaper'], ['/usr/bin/unshare', '-fp', '--mount-proc']);
+      const r = await runOrphans(['perl', '--no-subreaper'], ['/usr/bin/unshare', '-fp', '--mount-proc']);
       expect(r).toMatchObject({
         pid: 1,
-        subreaper: null,
+        subreaper: 'not asked',
         collected: 201,
         watched: { signaled: 0, code: 7 },
         remainingZombies: 0,
@@ -436,7 +461,7 @@ describe('process attributes', () => {
         '/usr/bin/script',
         ['-qec', `${PINNED_NODE} ${join(FIXTURES, 'foreground.mjs')} ${foreground}`, '/dev/null'],
         {
-          env: { ...process.env, GRACEFUL_INIT_REAPER_PATH: ADDON },
+          env: fixtureEnv(),
           timeout: 20_000,
           killSignal: 'SIGKILL',
         },
@@ -458,40 +483,42 @@ describe('process attributes', () => {
     async () => {
       const r = await onPty(1);
       expect(r.tpgidBefore).toBe(r.myGroup);
-      expect(r).toMatchObject({ childDone: true, childSignaled: 0, childCode: 0, restored: true });
+      // restored: null is success (else the errno name)
+      expect(r).toMatchObject({ childDone: true, restored: null });
+      expect(decoded(r.childStatus as number)).toMatchObject({ signaled: 0, code: 0 });
       expect(r.tpgidWhileChild).toBe(r.childPid);
       expect(r.tpgidAfter).toBe(r.myGroup);
 
       const control = await onPty(0);
-      expect(control).toMatchObject({ childDone: true, childCode: 3, restored: true });
+      expect(control).toMatchObject({ childDone: true, restored: null });
+      expect(decoded(control.childStatus as number)).toMatchObject({ signaled: 0, code: 3 });
       expect(control.tpgidWhileChild).toBe(control.myGroup);
     },
   );
 
-  it('setForeground() on a non-terminal returns false with lastError ENOTTY', () => {
+  it('setForeground() on a non-terminal returns ENOTTY', () => {
     const fd = openSync('/dev/null', 'r');
     try {
-      expect(reaper.setForeground(fd, reaper.getProcessGroup())).toBe(false);
-      expect(reaper.lastError).toBe('ENOTTY');
+      expect(reaper.setForeground(fd, reaper.getProcessGroup())).toBe('ENOTTY');
     } finally {
       closeSync(fd);
     }
   });
 
   it('setParentDeathSignal() rejects an invalid signal with EINVAL', () => {
-    expect(reaper.setParentDeathSignal(1000)).toBe(false);
-    expect(reaper.lastError).toBe('EINVAL');
+    expect(reaper.setParentDeathSignal(1000)).toBe('EINVAL');
   });
 
   it('setParentDeathSignal() kills a process when its parent dies', async () => {
     // middle (sh) starts a Node child that asks for SIGTERM on parent death, then the middle is killed
-    const code = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(ADDON)});
-      if (!m.exports.setParentDeathSignal(15)) process.exit(3);
+    const code = `import { native } from ${JSON.stringify(join(FIXTURES, 'native.mjs'))};
+      if (native.setParentDeathSignal(15) !== null) process.exit(3);
       console.log(process.pid); setInterval(() => {}, 1000);`;
     for (const armed of [true, false]) {
       const script = armed ? code : code.replace('setParentDeathSignal(15)', 'setParentDeathSignal(0)');
-      const middle = cpSpawn('/bin/sh', ['-c', '"$0" -e "$1"; exit 0', PINNED_NODE, script], {
+      const middle = cpSpawn('/bin/sh', ['-c', '"$0" --input-type=module -e "$1"; exit 0', PINNED_NODE, script], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        env: fixtureEnv(),
       });
       let grandchild = 0;
       try {
@@ -515,36 +542,162 @@ describe('process attributes', () => {
   });
 });
 
-describe('loadReaper() outside the repo layout', () => {
-  it('returns reasons instead of throwing when nothing loads, and loads an explicit path', () => {
-    // load.ts looks for a dev build from where it lives: a copy bundled into the scratch directory
-    // lives outside the repo, as an installed copy would
-    const outside = join(scratch, 'load.mjs');
-    buildSync({ entryPoints: [join(ROOT, 'src', 'reaper', 'load.ts')], bundle: true, platform: 'node', format: 'esm', outfile: outside, logLevel: 'error' });
-    const run = (explicit: string, cwd: string, module = outside): Record<string, unknown> => {
-      const src = `import { loadReaper } from ${JSON.stringify(module)};
-        const r = loadReaper({ explicitPath: ${JSON.stringify(explicit)} });
-        console.log(JSON.stringify(r.reaper ? { from: r.from, pgrp: r.reaper.getProcessGroup() } : { reasons: r.reasons }));`;
-      const out = execFileSync(PINNED_NODE, ['--no-warnings', '--input-type=module', '-e', src], {
-        cwd,
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
+describe('loadNative() from a bundled copy, as an installed package runs it', () => {
+  it('returns reasons instead of throwing when nothing loads, loads an explicit path, then reaper.node beside the main script', () => {
+    // `main` is the main script (process.argv[1]); it imports the bundled loader
+    const run = (explicit: string, cwd: string, main: string): Record<string, unknown> => {
+      writeFileSync(
+        main,
+        `import { loadNative } from ${JSON.stringify(loaderBundle)};
+        const r = loadNative(${JSON.stringify(explicit)});
+        console.log(JSON.stringify(r.native ? { from: r.from, pgrp: r.native.getProcessGroup() } : { reasons: r.reasons }));`,
+      );
+      const out = execFileSync(PINNED_NODE, ['--no-warnings', main], { cwd, encoding: 'utf8', timeout: 20_000 });
       return JSON.parse(out.trim()) as Record<string, unknown>;
     };
-    const fails = run('/etc/passwd', scratch);
+    const app = join(scratch, 'app');
+    mkdirSync(app);
+    const main = join(app, 'main.mjs');
+    const fails = run('/etc/passwd', scratch, main);
     expect(fails.reasons).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^\/etc\/passwd: /), expect.stringMatching(/not found$/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^\/etc\/passwd: /),
+        expect.stringMatching(/not found$/),
+        `${join(app, 'reaper.node')}: not found`,
+      ]),
     );
-    expect(run(ADDON, scratch)).toMatchObject({ from: ADDON });
+    expect(run(ADDON, scratch, main)).toMatchObject({ from: ADDON });
+
     // a working directory laid out like a checkout is never a place to dlopen from
     const rogue = join(scratch, 'rogue');
-    mkdirSync(join(rogue, 'src', 'reaper'), { recursive: true });
+    mkdirSync(join(rogue, 'src', 'reaper', 'build', 'Release'), { recursive: true });
     mkdirSync(join(rogue, 'dist'));
     writeFileSync(join(rogue, 'src', 'reaper', 'binding.gyp'), '{}');
-    copyFileSync(ADDON, join(rogue, 'dist', 'reaper.node'));
-    expect(run(join(scratch, 'missing.node'), rogue)).toHaveProperty('reasons');
-    // dev fallback: the repo's dist/reaper.node, found from where load.ts lives (not from the cwd)
-    expect(run(join(scratch, 'missing.node'), ROOT, join(ROOT, 'src', 'reaper', 'load.ts'))).toMatchObject({ from: DIST_ADDON });
+    for (const file of ['dist/reaper.node', 'src/reaper/build/Release/reaper.node', 'reaper.node']) {
+      copyFileSync(ADDON, join(rogue, file));
+    }
+    const fromRogue = run(join(scratch, 'missing.node'), rogue, main);
+    expect(fromRogue).toHaveProperty('reasons');
+    expect(JSON.stringify(fromRogue)).not.toContain(rogue);
+
+    // reaper.node beside the main script (the npm package: dist/graceful-init.cjs + dist/reaper.node)
+    copyFileSync(ADDON, join(app, 'reaper.node'));
+    const beside = run(join(scratch, 'missing.node'), rogue, main);
+    expect(beside).toMatchObject({ from: join(app, 'reaper.node') });
+    expect(beside.pgrp).toBeGreaterThan(0);
+    // the explicit path still comes first
+    expect(run(ADDON, rogue, main)).toMatchObject({ from: ADDON });
+  });
+});
+
+describe('signals (fixture processes: handlers and masks change there, not here)', () => {
+  const hasPython = toolExists('/usr/bin/python3');
+
+  it('realtimeRange() is glibc\'s [SIGRTMIN, SIGRTMAX]', () => {
+    expect(reaper.realtimeRange()).toEqual([34, 64]);
+  });
+
+  it('forwardSignals() refuses signals it cannot handle, installing nothing', () => {
+    for (const bad of [[0], [65], [constants.signals.SIGKILL], [constants.signals.SIGSTOP]]) {
+      expect(reaper.forwardSignals(bad)).toBe('EINVAL');
+    }
+    expect(reaper.forwardedCounts()).toEqual(new Int32Array(65));
+  });
+
+  it.skipIf(!available('/usr/bin/python3', hasPython))(
+    'forwardSignals() + setSignalTarget() forward SIGRTMIN+3 to the app exactly as often as sent, the early ones once the target is set',
+    async () => {
+      const r = await runFixture('signals.mjs', ['forward', join(scratch, 'counter-ready'), '5', '20']);
+      expect(r).toMatchObject({
+        range: [34, 64],
+        sig: 37,
+        forwardError: null,
+        appReady: true,
+        forwardedBeforeTarget: 0, // held while there was no target
+        forwardedAtTarget: 5, // sent by setSignalTarget() itself
+        forwarded: 25,
+      });
+      // the app counted what it received and exited with the count
+      expect(decoded(r.appStatus as number)).toMatchObject({ signaled: 0, code: 25 });
+    },
+  );
+
+  interface FaultsFixture {
+    /** the fixture's pid and its app's */
+    pid: number;
+    app: number;
+    /** tells the fixture to report and end */
+    finish(): void;
+    /** exit code, signal, all of stdout */
+    exit: Promise<[number | null, NodeJS.Signals | null, string]>;
+  }
+  const faultsFixture = async (guard: 0 | 1): Promise<FaultsFixture> => {
+    const child = cpSpawn(PINNED_NODE, [join(FIXTURES, 'signals.mjs'), 'faults', String(guard)], {
+      env: fixtureEnv(),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exit = new Promise<[number | null, NodeJS.Signals | null, string]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal, stdout])),
+    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    void exit.finally(() => clearTimeout(timer));
+    const line = await within(
+      new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const first = stdout.split('\n')[0];
+          if (stdout.includes('\n') && first) resolve(first);
+        });
+        void exit.then(() => reject(new Error(`faults fixture ended before it was ready: ${stdout}`)));
+      }),
+      15_000,
+      'faults fixture start',
+    );
+    const ready = JSON.parse(line) as { pid: number; app: number };
+    return { pid: ready.pid, app: ready.app, finish: () => child.stdin.end('done\n'), exit };
+  };
+
+  it('guardFaults() makes SEGV, BUS, FPE and ILL sent from outside harmless, to the init and to its app', async () => {
+    const faults = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL'] as const;
+    const guarded = await faultsFixture(1);
+    try {
+      for (const name of [...faults, ...faults, 'SIGSEGV'] as const) {
+        process.kill(guarded.pid, name);
+        await sleep(20);
+      }
+      await sleep(100);
+      guarded.finish();
+      const [code, signal, stdout] = await within(guarded.exit, 15_000, 'faults fixture end');
+      expect([code, signal]).toEqual([0, null]);
+      const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+      expect(r).toMatchObject({ guardError: null, appAlive: true });
+      expect(decoded(r.appStatus as number)).toMatchObject({ signaled: 1, code: constants.signals.SIGKILL });
+    } finally {
+      killQuietly(guarded.pid);
+      killQuietly(guarded.app);
+    }
+
+    // the control: without the guard the first kill -SEGV ends the process
+    const control = await faultsFixture(0);
+    try {
+      process.kill(control.pid, 'SIGSEGV');
+      const [code, signal] = await within(control.exit, 15_000, 'unguarded fixture end');
+      expect([code, signal]).toEqual([null, 'SIGSEGV']);
+    } finally {
+      killQuietly(control.pid);
+      killQuietly(control.app);
+    }
+  });
+
+  it('unblockSignal() hands a SIGUSR1 held by --disable-sigusr1 to the listener', async () => {
+    const r = await runFixture('signals.mjs', ['usr1'], { nodeFlags: ['--disable-sigusr1'] });
+    expect(r).toEqual({
+      blockedBefore: true, // Node keeps it blocked: no inspector
+      receivedWhileBlocked: 0,
+      unblockError: null,
+      blockedAfter: false,
+      received: 1, // the one sent while blocked was pending, not lost
+    });
   });
 });
