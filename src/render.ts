@@ -64,7 +64,7 @@ export function summaryLine(record: ShutdownRecord, exit: AppExit, exitAtMs: num
   const parts = [`shutdown on ${record.trigger}`];
   if (record.drainMs !== null) parts.push(`drain ${d(record.drainMs)}`);
   parts.push(...preStopParts(record));
-  if (record.waitedMs !== null && record.stopSent === null) parts.push(`app finished by itself after ${d(record.waitedMs)}`);
+  if (record.preStop.length > 0 && record.stopSent === null && record.killedAtMs === null) parts.push('no stop signal needed');
   if (record.stopSent) parts.push(`${record.stopSent.signal ?? 'no signal'} to app at ${d(record.stopSent.atMs)}`);
   if (record.killedAtMs !== null) parts.push(`SIGKILL (deadline) at ${d(record.killedAtMs)}`);
   parts.push(`app ${describeExit(exit)} at ${d(exitAtMs)}`);

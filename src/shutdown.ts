@@ -9,8 +9,6 @@ export interface ShutdownRecord {
   trigger: string;
   drainMs: number | null;
   preStop: PreStopResult[];
-  /** how long the app was left to finish by itself after the pre-stop commands */
-  waitedMs: number | null;
   stopSent: { signal: NodeJS.Signals | null; atMs: number } | null;
   killedAtMs: number | null;
 }
@@ -66,10 +64,8 @@ async function runPreStopCommands(s: Shutdown): Promise<void> {
 /** After a pre-stop command such as `nginx -s quit` the app winds down by itself: a stop signal now would cut it short. */
 async function letAppFinish(s: Shutdown): Promise<void> {
   if (s.plan.preStop.length === 0 || s.interrupted()) return;
-  const started = s.elapsed();
-  const until = s.plan.preStopWaitMs === null ? s.plan.stopWindowAtMs : Math.min(s.plan.stopWindowAtMs, started + s.plan.preStopWaitMs);
+  const until = s.plan.preStopWaitMs === null ? s.plan.stopWindowAtMs : Math.min(s.plan.stopWindowAtMs, s.elapsed() + s.plan.preStopWaitMs);
   await s.waitUntil(until);
-  s.record.waitedMs = s.elapsed() - started;
 }
 
 async function sendStopSignal(s: Shutdown, received: NodeJS.Signals | null): Promise<void> {
@@ -166,7 +162,7 @@ export class Shutdown {
 
   private async run(trigger: string, received: NodeJS.Signals | null): Promise<void> {
     this.startedAt = Date.now();
-    this.recordOrNull = { trigger, drainMs: null, preStop: [], waitedMs: null, stopSent: null, killedAtMs: null };
+    this.recordOrNull = { trigger, drainMs: null, preStop: [], stopSent: null, killedAtMs: null };
     this.deadline = setTimeout(() => this.kill(), this.plan.killAfterMs);
     this.log.debug(`shutdown started by ${trigger}: not ready`);
     for (const step of STEPS) {

@@ -27,26 +27,27 @@ interface Outcome {
  * A rollout: 20 slow requests in flight, then the stop signal, then new requests for 1.8 s (the
  * endpoints are not removed yet). A request fails when refused, reset, or its body comes up short.
  */
-async function rollout(initArgs: string[], signal: NodeJS.Signals): Promise<Outcome> {
+async function rollout(initArgs: string[], signal: NodeJS.Signals, slowBytes = SLOW_BYTES): Promise<Outcome> {
   const dir = tempDir();
   try {
     const port = await freePort();
     // /slow.bin trickles out at 16 KB/s: about 1.5 s a response
-    const site = nginxSite(dir.path, { nginx: NGINX as string, slowBytes: SLOW_BYTES, rate: '16k' }).configure(port);
+    const site = nginxSite(dir.path, { nginx: NGINX as string, slowBytes, rate: '16k' }).configure(port);
     const argv = initArgs.map((a) => a.replace('{conf}', site.conf).replace('{nginx}', NGINX as string));
-    const init = start('pid1', [...argv, '--', ...site.argv], { timeoutMs: 20_000 });
+    const init = start('pid1', [...argv, '--', ...site.argv], { timeoutMs: 30_000 });
     const pid = await init.initPid();
     await waitFor('nginx to listen', async () => (await httpGet(port, '/fast.txt', 500)).status === 200 || undefined);
 
     const ok = (want: number) => (r: { status: number | string; body: string }) => r.status === 200 && r.body.length === want;
-    const inFlight = Array.from({ length: 20 }, () => httpGet(port, '/slow.bin', 10_000).then(ok(SLOW_BYTES)));
+    const slowMs = (slowBytes / 16_384) * 1000 + 5000;
+    const inFlight = Array.from({ length: 20 }, () => httpGet(port, '/slow.bin', slowMs).then(ok(slowBytes)));
     await sleep(300);
     process.kill(pid, signal);
     const during: Promise<boolean>[] = [];
     const until = Date.now() + 1800;
     while (Date.now() < until) {
       during.push(httpGet(port, '/fast.txt', 5000).then(ok(3)));
-      during.push(httpGet(port, '/slow.bin', 10_000).then(ok(SLOW_BYTES)));
+      during.push(httpGet(port, '/slow.bin', slowMs).then(ok(slowBytes)));
       await sleep(100);
     }
     const a = await Promise.all(inFlight);
@@ -83,6 +84,14 @@ describe.skipIf(!nginxAvailable())('nginx rollout (real nginx, the init as PID 1
     expect(o.stderr).toMatch(/^graceful-init: pre-stop 1: .*signal process started/m);
     expect(o.stderr).toMatch(/\ngraceful-init: shutdown on SIGTERM, drain 2s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0\n$/);
   });
+
+  it('the README headline settings keep downloads that outlast the drain + 5 s: nginx finishes them by itself', async () => {
+    // 9-second downloads: the old timeline sent TERM 5 s after `nginx -s quit` and cut every one
+    const o = await rollout(['--drain-delay', '2s', '--pre-stop', '{nginx} -c {conf} -s quit'], 'SIGTERM', 9 * 16_384);
+    expect({ inFlightFailed: o.inFlightFailed, duringFailed: o.duringFailed }).toEqual({ inFlightFailed: 0, duringFailed: 0 });
+    expect(o.exitCode).toBe(0);
+    expect(o.stderr).toMatch(/\ngraceful-init: shutdown on SIGTERM, drain 2s, pre-stop 1 ok in .*, no stop signal needed, app exited with 0 at (9|10|11)\.\ds, exit 0\n$/);
+  }, 40_000);
 
   it('the same with QUIT received (the nginx image STOPSIGNAL)', async () => {
     // the official image's STOPSIGNAL is QUIT: the recipe lists it as a stop signal

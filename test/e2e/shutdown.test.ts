@@ -42,7 +42,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
       await waitFor('app', () => lines(pidFile).length > 0);
       process.kill(pid, 'SIGTERM');
       const r = await init.result;
-      expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1\.5s/);
+      expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1\.[56]s/);
     } finally {
       dir.cleanup();
     }

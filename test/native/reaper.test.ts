@@ -408,7 +408,10 @@ describe('orphans (fixture process as subreaper / PID 1)', () => {
       remainingAlive: 0,
       timedOut: false,
     });
-    expect(r.orphansSeen as number).toBeGreaterThan(50); // they really came to us
+    // the fixture started only the app, and reap() collects only its own children: all 200
+    // sleeps came to it (how many a 20 ms /proc poll catches alive depends on the machine's load)
+    expect(r.collected).toBe(201);
+    expect(r.orphansSeen as number).toBeGreaterThan(0);
     expect(r.collected as number).toBeGreaterThan(r.orphansSeen as number);
   });
 
