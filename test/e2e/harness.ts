@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const BINARY = join(ROOT, 'dist', 'graceful-init');
+/** GI_BINARY_UNDER_TEST runs the suite against another build (an older one, to see a test fail). */
+export const BINARY = process.env.GI_BINARY_UNDER_TEST ?? join(ROOT, 'dist', 'graceful-init');
 const BINARY_DEFAULT = BINARY;
 /** The test build (src/test-hooks.ts): hooks read GI_TEST_* variables; the shipped binary has none. */
 export const TEST_HOOKS_BINARY = join(ROOT, 'dist', 'test-hooks', 'graceful-init');
