@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, type Mode, cleanEnv, killAll, pid1Available, readText, run, tempDir } from './harness.js';
+import { BINARY, MODES, type Mode, cleanEnv, killAll, pid1Available, run, tempDir } from './harness.js';
 
 afterEach(killAll);
 
