@@ -60,7 +60,8 @@ const seaConfig = {
   // --disable-sigusr1: no inspector, ever (USR1 stays blocked until the addon hands it to our
   // listener); --no-warnings: Node's warnings would write through process.stderr, which turns the
   // app's shared stderr non-blocking
-  execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64', '--disable-sigusr1', '--no-warnings'],
+  // --v8-pool-size=1: one V8 worker thread is plenty for a 64 MB heap, and each thread counts against RLIMIT_NPROC
+  execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1', '--disable-sigusr1', '--no-warnings'],
   assets: existsSync(addon) ? { 'reaper.node': addon } : {},
 };
 writeFileSync(join(dist, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));

@@ -1,5 +1,6 @@
 // First: from here on no signal is lost, even before the app exists.
 import { inbox } from './signal-inbox.js';
+import { sealProcessStdio } from './seal-stdio.js';
 import { inheritedDescriptors } from './process/inherited-fds.js';
 import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
@@ -12,6 +13,7 @@ import { loadNative } from './reaper/load.js';
 import type { Native } from './reaper/native.js';
 import { describePlan } from './render.js';
 
+sealProcessStdio();
 // Before the init opens anything of its own.
 const inheritedFds = inheritedDescriptors();
 // -p: a parent that died before the parent-death signal was set is noticed by comparison
