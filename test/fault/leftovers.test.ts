@@ -1,0 +1,54 @@
+// What the app leaves behind is stopped, even a process that keeps forking while it is being killed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { MODES, killAll, killMarked, markedEnv, pid1Available, run } from '../e2e/harness.js';
+
+afterEach(killAll);
+
+/** Live processes (not zombies) whose environment carries the mark. */
+function marked(mark: string): number[] {
+  const needle = `GI_TEST_MARK=${mark}\0`;
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/environ`, 'latin1').includes(needle) && !readFileSync(`/proc/${e}/stat`, 'latin1').includes(') Z ');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe.each(MODES)('leftovers (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  it.skipIf(skip)('a leftover that keeps forking while it is killed does not escape', async () => {
+    const mark = `forker-${mode}-${process.pid}`;
+    try {
+      // the forker ignores TERM and starts up to 3,000 sleeps as fast as it can, after the app is gone
+      const forker = 'trap "" TERM; i=0; while [ $i -lt 3000 ]; do sleep 60 & i=$((i+1)); done; wait';
+      const r = await run(mode, ['--orphan-grace', '300ms', '--', 'sh', '-c', `sh -c '${forker}' & sleep 0.3; exit 3`], {
+        env: markedEnv(mark),
+        timeoutMs: 20_000,
+      });
+      expect(r.code).toBe(3);
+      expect(marked(mark), 'processes the app left that are still running').toEqual([]);
+    } finally {
+      killMarked(mark);
+    }
+  }, 30_000);
+});
+
+describe('not PID 1 and no /proc', () => {
+  it.skipIf(!pid1Available())('says once that leftovers cannot be found, and still exits with the app status', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { BINARY } = await import('../e2e/harness.js');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `umount -l /proc && "${BINARY}" -- sh -c 'exit 4'; echo "rc=$?"`], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(r.stdout).toBe('rc=4\n');
+    expect(r.stderr.match(/cannot find the processes the app left: not PID 1 and no \/proc/g)).toHaveLength(1);
+  });
+});
