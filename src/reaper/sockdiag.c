@@ -101,23 +101,45 @@ struct diag_request {
   struct inet_diag_req_v2 req;
 };
 
-/* One SOCK_DIAG_BY_FAMILY dump for one family. Returns 0 or -errno. */
+/* The older TCPDIAG_GETSOCK request: the kernel answers it for both families in one pass. */
+struct diag_request_both {
+  struct nlmsghdr nlh;
+  struct inet_diag_req req;
+};
+
+/*
+ * One dump: SOCK_DIAG_BY_FAMILY for AF_INET or AF_INET6, or, for AF_UNSPEC, TCPDIAG_GETSOCK for
+ * both. Each dump walks the whole established-connection hash table of the kernel (262,144
+ * buckets on a machine with a few GB), whatever it finds: one walk instead of two halves the cost.
+ * Returns 0 or -errno.
+ */
 static int diag_dump(int fd, uint8_t family, uint32_t states, uint8_t ext, const void* bytecode,
                      size_t bytecode_len, char* buf, diag_handler handler, void* ctx) {
   static uint32_t seq = 0;
   const uint32_t my_seq = ++seq;
-  char reqbuf[sizeof(struct diag_request) + NLA_HDRLEN + MAX_BYTECODE_PORTS * 20];
-  memset(reqbuf, 0, sizeof(struct diag_request) + NLA_HDRLEN);
+  char reqbuf[sizeof(struct diag_request_both) + sizeof(struct diag_request) + NLA_HDRLEN + MAX_BYTECODE_PORTS * 20];
+  memset(reqbuf, 0, sizeof(struct diag_request_both) + sizeof(struct diag_request) + NLA_HDRLEN);
 
-  struct diag_request* r = (struct diag_request*)reqbuf;
-  size_t len = sizeof *r;
-  r->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  r->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  r->nlh.nlmsg_seq = my_seq;
-  r->req.sdiag_family = family;
-  r->req.sdiag_protocol = IPPROTO_TCP;
-  r->req.idiag_ext = ext;
-  r->req.idiag_states = states;
+  struct nlmsghdr* nlh = (struct nlmsghdr*)reqbuf;
+  size_t len;
+  if (family == AF_UNSPEC) {
+    struct diag_request_both* r = (struct diag_request_both*)reqbuf;
+    len = sizeof *r;
+    nlh->nlmsg_type = TCPDIAG_GETSOCK;
+    r->req.idiag_ext = ext;
+    r->req.idiag_states = states;
+  } else {
+    struct diag_request* r = (struct diag_request*)reqbuf;
+    len = sizeof *r;
+    nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    r->req.sdiag_family = family;
+    r->req.sdiag_protocol = IPPROTO_TCP;
+    r->req.idiag_ext = ext;
+    r->req.idiag_states = states;
+  }
+  const uint16_t reply_type = nlh->nlmsg_type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = my_seq;
   if (bytecode_len > 0) {
     struct nlattr* a = (struct nlattr*)(reqbuf + len);
     a->nla_type = INET_DIAG_REQ_BYTECODE;
@@ -125,7 +147,7 @@ static int diag_dump(int fd, uint8_t family, uint32_t states, uint8_t ext, const
     memcpy(reqbuf + len + NLA_HDRLEN, bytecode, bytecode_len);
     len += NLA_HDRLEN + bytecode_len;
   }
-  r->nlh.nlmsg_len = (uint32_t)len;
+  nlh->nlmsg_len = (uint32_t)len;
 
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
@@ -152,7 +174,7 @@ static int diag_dump(int fd, uint8_t family, uint32_t states, uint8_t ext, const
         if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) return -EIO;
         return e->error < 0 ? e->error : -EIO;
       }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      if (h->nlmsg_type != reply_type) continue;
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg* msg = (const struct inet_diag_msg*)NLMSG_DATA(h);
       const int attrs_off = NLMSG_LENGTH(NLA_ALIGN(sizeof *msg));
@@ -167,13 +189,37 @@ static int diag_socket(void) {
   return fd < 0 ? -errno : fd;
 }
 
+struct fill_ctx {
+  double* out;
+  size_t cap; /* records */
+  size_t count;
+  const uint8_t* port_bits; /* tcpConnections only: 65536-bit set of local ports */
+};
+
+/* Set once a kernel has refused TCPDIAG_GETSOCK (it may one day drop the old request). */
+static int g_no_combined_dump = 0;
+
 /* Both families into the same handler. A kernel without IPv6 answers ENOENT for AF_INET6. */
 static int diag_dump_both(uint32_t states, uint8_t ext, const void* bytecode, size_t bytecode_len,
-                          diag_handler handler, void* ctx) {
+                          diag_handler handler, struct fill_ctx* ctx) {
   char* buf = malloc(RECV_BUF_SIZE);
   if (buf == NULL) return -ENOMEM;
   int fd = diag_socket();
   int rc = fd;
+  if (fd >= 0 && !g_no_combined_dump) {
+    rc = diag_dump(fd, AF_UNSPEC, states, ext, bytecode, bytecode_len, buf, handler, ctx);
+    if (rc == -EINVAL || rc == -ENOENT || rc == -EOPNOTSUPP) {
+      g_no_combined_dump = 1;
+      ctx->count = 0;
+      close(fd);
+      fd = diag_socket(); /* a fresh socket: no leftovers of the refused request */
+      rc = fd;
+    } else {
+      close(fd);
+      free(buf);
+      return rc;
+    }
+  }
   if (fd >= 0) {
     rc = diag_dump(fd, AF_INET, states, ext, bytecode, bytecode_len, buf, handler, ctx);
     if (rc == 0) {
@@ -230,13 +276,6 @@ static size_t port_bytecode(const uint16_t* ports, size_t n, char* out) {
 
 /* ------------------------------------------------------------------------ */
 /* handlers                                                                   */
-
-struct fill_ctx {
-  double* out;
-  size_t cap; /* records */
-  size_t count;
-  const uint8_t* port_bits; /* tcpConnections only: 65536-bit set of local ports */
-};
 
 static void put_addr(double* rec, const uint32_t* words, uint8_t family) {
   const int n = family == AF_INET ? 1 : 4;
