@@ -12,7 +12,10 @@ export interface DrainQuietSettings {
 export type DrainVerdict =
   | { done: false; /** when deciding again can change the answer */ recheckInMs: number }
   | { done: true; reason: 'quiet'; /** how long it had been quiet */ quietMs: number; elapsedMs: number }
-  | { done: true; reason: 'maximum'; elapsedMs: number };
+  | { done: true; reason: 'maximum'; elapsedMs: number }
+  | { done: true; reason: 'aborted'; elapsedMs: number };
+
+export type DrainEnd = Extract<DrainVerdict, { done: true }>;
 
 /**
  * `lastInboundAt`: when new inbound traffic last arrived (TrafficTracker / TrafficMonitor), null
@@ -38,7 +41,10 @@ export function decideDrain(
 export type IdleVerdict =
   | { done: false; recheckInMs: number }
   | { done: true; reason: 'idle'; elapsedMs: number }
-  | { done: true; reason: 'timeout'; elapsedMs: number; /** busy connections left, null when unknown */ active: number | null };
+  | { done: true; reason: 'timeout'; elapsedMs: number; /** busy connections left, null when unknown */ active: number | null }
+  | { done: true; reason: 'aborted'; elapsedMs: number };
+
+export type IdleEnd = Extract<IdleVerdict, { done: true }>;
 
 /**
  * --wait-idle: done once every inbound connection is idle, or after `maxMs`.
@@ -62,6 +68,7 @@ export function formatMs(ms: number): string {
 export function describeDrainEnd(verdict: DrainVerdict): string {
   if (!verdict.done) return 'draining';
   if (verdict.reason === 'quiet') return `quiet for ${formatMs(verdict.quietMs)} after ${formatMs(verdict.elapsedMs)}`;
+  if (verdict.reason === 'aborted') return `cut short after ${formatMs(verdict.elapsedMs)}`;
   return `maximum reached (${formatMs(verdict.elapsedMs)})`;
 }
 
@@ -69,6 +76,7 @@ export function describeDrainEnd(verdict: DrainVerdict): string {
 export function describeWaitIdleEnd(verdict: IdleVerdict): string {
   if (!verdict.done) return 'waiting';
   if (verdict.reason === 'idle') return `idle after ${formatMs(verdict.elapsedMs)}`;
+  if (verdict.reason === 'aborted') return `cut short after ${formatMs(verdict.elapsedMs)}`;
   const left = verdict.active === null ? 'activity unknown' : `still ${verdict.active} busy`;
   return `${left} after ${formatMs(verdict.elapsedMs)}`;
 }

@@ -53,9 +53,10 @@ export class TrafficTracker {
    * One reading of the inbound connections at time `at` (ms, monotonic).
    * `passiveOpens`: optional counter of connections accepted in the network namespace (TCP
    * PassiveOpens minus the ones known not to be the app's); a connection that opened and closed
-   * between two readings shows up only there.
+   * between two readings shows up only there, as traffic at `opensChangedAt` (when the counter was
+   * last seen to grow; default `at`).
    */
-  observe(table: ConnectionTable, at: number, passiveOpens?: number | null): TrafficObservation {
+  observe(table: ConnectionTable, at: number, passiveOpens?: number | null, opensChangedAt?: number): TrafficObservation {
     const first = this.previousAt === null;
     const since = this.previousAt ?? Number.NEGATIVE_INFINITY;
     const generation = ++this.generation;
@@ -97,7 +98,9 @@ export class TrafficTracker {
     }
 
     if (passiveOpens !== undefined && passiveOpens !== null) {
-      if (this.previousOpens !== null && passiveOpens - this.previousOpens > explainedOpens) latest = Math.max(latest, at);
+      if (this.previousOpens !== null && passiveOpens - this.previousOpens > explainedOpens) {
+        latest = Math.max(latest, Math.min(at, Math.max(since, opensChangedAt ?? at)));
+      }
       this.previousOpens = passiveOpens;
     }
     if (latest > Number.NEGATIVE_INFINITY) this.inboundAt = Math.max(this.inboundAt ?? latest, latest);
@@ -111,6 +114,17 @@ export class TrafficTracker {
       lastInboundAt: this.inboundAt,
       newConnections: first ? 0 : newConnections,
     };
+    return this.last;
+  }
+
+  /**
+   * Nothing can have changed since the last reading (the namespace's TCP counters did not move):
+   * the last observation holds at `at` too, without a dump.
+   */
+  unchanged(at: number): TrafficObservation | null {
+    if (this.last === null || this.unknownSince !== null) return null;
+    this.previousAt = at;
+    this.last = { ...this.last, at, newConnections: 0 };
     return this.last;
   }
 

@@ -1,7 +1,7 @@
-// Address words from sock_diag records to text, and the PassiveOpens counter.
+// Address words from sock_diag records to text, and the namespace's TCP counters.
 import { expect, it } from 'vitest';
 import { formatAddress } from '../../src/traffic/connection-table.js';
-import { passiveOpensFrom } from '../../src/traffic/passive-opens.js';
+import { sameTcpCounters, tcpCountersFrom } from '../../src/traffic/tcp-counters.js';
 
 it('formats IPv4 and IPv6 addresses', () => {
   expect(formatAddress(4, Float64Array.of(0x7f000001, 0, 0, 0), 0)).toBe('127.0.0.1');
@@ -12,15 +12,19 @@ it('formats IPv4 and IPv6 addresses', () => {
   expect(formatAddress(6, Float64Array.of(0x20010db8, 0x10000, 0x10000, 0x10001), 0)).toBe('2001:db8:1:0:1:0:1:1');
 });
 
-it('reads PassiveOpens from /proc/net/snmp text', () => {
+it('reads the TCP counters from /proc/net/snmp text', () => {
   const snmp = [
     'Ip: Forwarding DefaultTTL',
     'Ip: 1 64',
-    'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails',
-    'Tcp: 1 200 120000 -1 25 17 0',
+    'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs',
+    'Tcp: 1 200 120000 -1 25 17 0 3 4 1000 900',
     'Udp: InDatagrams',
     'Udp: 3',
   ].join('\n');
-  expect(passiveOpensFrom(snmp)).toBe(17);
-  expect(passiveOpensFrom('Ip: 1\nIp: 2\n')).toBeNull();
+  const c = tcpCountersFrom(snmp);
+  expect(c).toEqual({ passiveOpens: 17, inSegments: 1000, outSegments: 900 });
+  expect(tcpCountersFrom('Ip: 1\nIp: 2\n')).toBeNull();
+  expect(sameTcpCounters(c, { passiveOpens: 17, inSegments: 1000, outSegments: 900 })).toBe(true);
+  expect(sameTcpCounters(c, { passiveOpens: 17, inSegments: 1001, outSegments: 900 })).toBe(false);
+  expect(sameTcpCounters(null, null)).toBe(false);
 });

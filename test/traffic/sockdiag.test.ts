@@ -2,16 +2,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadReaper } from '../../src/reaper/load.js';
 import { discoverAppPorts } from '../../src/traffic/app-ports.js';
 import { connectionField, connectionKey, formatAddress, type ConnectionTable } from '../../src/traffic/connection-table.js';
 import { CONNECTION, TCP_STATE, type NativeSockDiag } from '../../src/traffic/native-api.js';
-import { readPassiveOpens } from '../../src/traffic/passive-opens.js';
-import { sockDiagFrom, type SockDiag } from '../../src/traffic/sock-diag.js';
-import { startTrafficMonitor } from '../../src/traffic/traffic-monitor.js';
+import type { SockDiag } from '../../src/traffic/sock-diag.js';
 import { TrafficTracker } from '../../src/traffic/traffic-tracker.js';
-import { ADDON, PINNED_NODE, buildAddon, killQuietly, sleep } from '../native/helpers.js';
+import { PINNED_NODE, killQuietly, sleep } from '../native/helpers.js';
 import { dial, hasIpv6Loopback, listen, until, type TestServer } from './net-helpers.js';
+import { loadSockDiag } from './shared-diag.js';
 
 let native: NativeSockDiag;
 let diag: SockDiag;
@@ -19,13 +17,7 @@ let ipv6 = false;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
-  buildAddon();
-  const res = loadReaper({ explicitPath: ADDON });
-  if (!res.reaper) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
-  const d = sockDiagFrom(res.reaper);
-  if (!d) throw new Error('the addon has no sock_diag functions');
-  diag = d;
-  native = res.reaper as unknown as NativeSockDiag;
+  ({ native, diag } = loadSockDiag());
   ipv6 = await hasIpv6Loopback();
 }, 180_000);
 
@@ -254,41 +246,4 @@ describe('the app’s ports', () => {
     expect(fallback.ok && fallback.value.ports.includes(appPort)).toBe(true);
     expect(fallback.ok && fallback.value.ports.includes(ours.port)).toBe(false);
   });
-});
-
-describe('monitor', () => {
-  it('polls the connections into the tracker and tells its subscribers', async () => {
-    const s = await server('127.0.0.1');
-    const seen: number[] = [];
-    const m = startTrafficMonitor({ diag, ports: () => [s.port], intervalMs: 20, passiveOpens: readPassiveOpens });
-    cleanups.push(() => m.stop());
-    m.subscribe((obs) => seen.push(obs.connections));
-    await client('127.0.0.1', s.port);
-    await until('connection seen', () => (seen.includes(1) ? true : undefined));
-    expect(m.lastError).toBeNull();
-    expect(m.tracker.latest?.connections).toBe(1);
-  });
-
-  it('a failing reading is reported once and counts as traffic', () => {
-    const failing = { connections: () => ({ ok: false, error: { code: 'EPERM', what: 'sock_diag' } }) } as unknown as SockDiag;
-    const errors: string[] = [];
-    let now = 1000;
-    const m = startTrafficMonitor({ diag: failing, ports: () => [80], intervalMs: 10_000, clock: () => now, onError: (e) => errors.push(e.code) });
-    cleanups.push(() => m.stop());
-    now = 2000;
-    expect(m.pollNow()).toBeNull();
-    expect(errors).toEqual(['EPERM']);
-    expect(m.lastError).toEqual({ code: 'EPERM', what: 'sock_diag' });
-    expect(m.tracker.lastInboundAt).toBe(2000);
-    expect(m.tracker.allIdle).toBe(false);
-  });
-});
-
-it('the namespace’s PassiveOpens counter counts an accepted connection', async (ctx) => {
-  const before = readPassiveOpens();
-  if (before === null) return ctx.skip(); // no /proc: the tracker then does without it
-  const s = await server('127.0.0.1');
-  await client('127.0.0.1', s.port);
-  await until('accepted', () => (s.accepted.length === 1 ? true : undefined));
-  expect(readPassiveOpens() ?? 0).toBeGreaterThan(before);
 });
