@@ -212,4 +212,11 @@ describe('waitUntilIdle', () => {
     const verdict = await waitUntilIdle(m, 500, performance.now());
     expect(verdict).toMatchObject({ done: true, reason: 'timeout', active: 1 });
   });
+
+  it('does not take an unknown reading for idle', async () => {
+    const failing = { connections: () => ({ ok: false, error: { code: 'EPERM', what: 'sock_diag' } }) } as unknown as SockDiag;
+    const m = monitor({ diag: failing, ports: () => [80], intervalMs: 60_000 });
+    const verdict = await waitUntilIdle(m, 300, performance.now());
+    expect(verdict).toMatchObject({ done: true, reason: 'timeout', active: null });
+  });
 });
