@@ -14,6 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -78,8 +79,10 @@ function more() {
   }
 }
 more();
+let sending = true;
+process.on('SIGUSR1', () => { sending = !sending; });
 setInterval(() => {
-  for (const s of socks) if (Math.random() < active) s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n');
+  if (sending) for (const s of socks) if (Math.random() < active) s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n');
 }, 1000);
 `;
 
@@ -88,7 +91,7 @@ function bundleTraffic(dir) {
   const entry = join(dir, 'entry.ts');
   writeFileSync(
     entry,
-    ['sock-diag', 'traffic-tracker', 'poller', 'passive-opens']
+    ['sock-diag', 'traffic-tracker', 'poller', 'tcp-counters', 'traffic-monitor']
       .map((m) => `export * from ${JSON.stringify(join(root, 'src', 'traffic', `${m}.ts`))};`)
       .join('\n'),
   );
@@ -151,11 +154,43 @@ async function measure(name, startPoller, task) {
     maxPollMs: Math.max(...wall),
   };
   console.log(
-    `${name.padEnd(44)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core   ` +
+    `${name.padEnd(52)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core   ` +
       `(user ${row.userMs.toFixed(0)} ms, sys ${row.systemMs.toFixed(0)} ms in ${(elapsedMs / 1000).toFixed(1)} s; ` +
       `median poll ${row.medianPollMs.toFixed(2)} ms, max ${row.maxPollMs.toFixed(2)} ms)`,
   );
   return row;
+}
+
+/** CPU of this process while `start()`'s own timers run for SECONDS. */
+async function measureRunning(name, start) {
+  await sleep(200);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const stop = start();
+  await sleep(SECONDS * 1000);
+  const extra = stop();
+  const elapsedMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  const row = { name, cpuPercentOfCore: (100 * cpuMs) / elapsedMs, userMs: c.user / 1000, systemMs: c.system / 1000, ...extra };
+  console.log(
+    `${name.padEnd(52)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core   ` +
+      `(user ${row.userMs.toFixed(0)} ms, sys ${row.systemMs.toFixed(0)} ms in ${(elapsedMs / 1000).toFixed(1)} s; ${JSON.stringify(extra)})`,
+  );
+  return row;
+}
+
+/** CPU time of one call, median of `n`. */
+function cpuPerCall(f, n = 20) {
+  f();
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    samples.push((c.user + c.system) / 1000);
+  }
+  return median(samples);
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'traffic-cost-'));
@@ -197,35 +232,64 @@ try {
       `${(ACTIVE * 100).toFixed(0)} % of them send a request every second; ${RATE} polls/s for ${SECONDS} s each`,
   );
 
-  const tracker = new traffic.TrafficTracker();
-  const manyPorts = Array.from({ length: 600 }, (_, i) => 1 + i).concat(port); // past the kernel filter's limit
-  const tracker2 = new traffic.TrafficTracker();
   const rows = [];
+  const oneDumpMs = cpuPerCall(() => diag.connections([port]));
+  const walkOnlyMs = cpuPerCall(() => diag.connections([1]));
+  const countersMs = cpuPerCall(() => traffic.readTcpCounters(), 200);
+  console.log(
+    `one dump of the ${seen.value.count} connections: ${oneDumpMs.toFixed(2)} ms CPU; a dump that matches nothing (the walk alone): ` +
+      `${walkOnlyMs.toFixed(2)} ms; reading /proc/net/snmp: ${(countersMs * 1000).toFixed(0)} µs`,
+  );
+  const tracker = new traffic.TrafficTracker();
+  const tracker2 = new traffic.TrafficTracker();
+  const manyPorts = Array.from({ length: 600 }, (_, i) => 1 + i).concat(port); // past the kernel filter's limit
   rows.push(await measure('idle poller (baseline)', traffic.startPoller, () => {}));
   rows.push(
-    await measure('sock_diag dump, kernel port filter', traffic.startPoller, () => {
+    await measure('sock_diag dump at every poll', traffic.startPoller, () => {
       diag.connections([port]);
     }),
   );
-  let last;
   rows.push(
-    await measure('sock_diag dump + tracker (the monitor)', traffic.startPoller, () => {
+    await measure('dump + tracker at every poll', traffic.startPoller, () => {
       const r = diag.connections([port]);
-      if (r.ok) last = tracker.observe(r.value, performance.now(), traffic.readPassiveOpens());
+      if (r.ok) tracker.observe(r.value, performance.now());
     }),
   );
   rows.push(
-    await measure('sock_diag + tracker, no kernel filter (601 ports)', traffic.startPoller, () => {
+    await measure('dump + tracker at every poll, no kernel filter', traffic.startPoller, () => {
       const r = diag.connections(manyPorts);
       if (r.ok) tracker2.observe(r.value, performance.now());
     }),
   );
+  const monitorRow = (name) =>
+    measureRunning(name, () => {
+      const m = traffic.startTrafficMonitor({ diag, ports: () => [port], intervalMs: 1000 / RATE });
+      return () => {
+        m.stop();
+        return { ...m.stats, connections: m.tracker.latest?.connections, active: m.tracker.latest?.active };
+      };
+    });
+  rows.push(await monitorRow('monitor (counters gate, 0.5 % budget), traffic'));
+  const drainLike = (name) =>
+    measureRunning(name, () => {
+      const m = traffic.startTrafficMonitor({ diag, ports: () => [port], intervalMs: 1000 / RATE });
+      const t = setInterval(() => m.pollNow(), 1000); // drainUntilQuiet with --drain-quiet 1s under steady traffic
+      return () => {
+        clearInterval(t);
+        m.stop();
+        return { ...m.stats };
+      };
+    });
+  rows.push(await drainLike('monitor + pollNow every 1 s (drain-quiet 1s), traffic'));
+  for (const c of children.slice(1)) c.kill('SIGUSR1'); // the clients fall silent
+  await sleep(1500);
+  rows.push(await monitorRow('monitor, traffic stopped'));
+  for (const c of children.slice(1)) c.kill('SIGUSR1');
   rows.push(
-    await measure('/proc/net/tcp{,6} read + parse', traffic.startPoller, () => {
+    await measure('/proc/net/tcp{,6} read + parse at every poll', traffic.startPoller, () => {
       procNetTcp(port);
     }),
   );
-  console.log(`tracker's last reading: ${JSON.stringify(last)}`);
 
   const result = {
     date: new Date().toISOString(),
@@ -237,6 +301,9 @@ try {
     ratePerSecond: RATE,
     seconds: SECONDS,
     activeFraction: ACTIVE,
+    oneDumpCpuMs: oneDumpMs,
+    walkOnlyCpuMs: walkOnlyMs,
+    countersReadCpuMs: countersMs,
     rows,
   };
   mkdirSync(dirname(OUT), { recursive: true });

@@ -102,7 +102,8 @@ const check = spawnSync(
   [
     '-e',
     `const m = { exports: {} }; process.dlopen(m, process.argv[1]);
-     for (const k of ['reap', 'spawn', 'setChildSubreaper', 'setParentDeathSignal', 'setForeground', 'getProcessGroup'])
+     for (const k of ['reap', 'spawn', 'setChildSubreaper', 'setParentDeathSignal', 'setForeground', 'getProcessGroup',
+                      'tcpListeners', 'tcpConnections', 'socketInodes'])
        if (typeof m.exports[k] !== 'function') throw new Error('missing export ' + k);
      if (!(m.exports.getProcessGroup() > 0)) throw new Error('getProcessGroup() failed');`,
     built,
