@@ -28,6 +28,10 @@ export function formatAddress(family: 4 | 6, data: Float64Array, offset: number)
     const w = word(0);
     return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
   }
+  if (word(0) === 0 && word(1) === 0 && word(2) === 0xffff) {
+    const w = word(3);
+    return `::ffff:${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`; // IPv4 on a dual-stack socket
+  }
   const groups: string[] = [];
   for (let i = 0; i < 4; i++) groups.push((word(i) >>> 16).toString(16), (word(i) & 0xffff).toString(16));
   // the longest run of zero groups becomes "::"

@@ -7,7 +7,7 @@ it('formats IPv4 and IPv6 addresses', () => {
   expect(formatAddress(4, Float64Array.of(0x7f000001, 0, 0, 0), 0)).toBe('127.0.0.1');
   expect(formatAddress(6, Float64Array.of(9, 0, 0, 0, 1), 1)).toBe('::1');
   expect(formatAddress(6, Float64Array.of(0, 0, 0, 0), 0)).toBe('::');
-  expect(formatAddress(6, Float64Array.of(0, 0, 0xffff, 0x7f000001), 0)).toBe('::ffff:7f00:1');
+  expect(formatAddress(6, Float64Array.of(0, 0, 0xffff, 0x7f000001), 0)).toBe('::ffff:127.0.0.1');
   expect(formatAddress(6, Float64Array.of(0x20010db8, 0, 1, 0x00020003), 0)).toBe('2001:db8::1:2:3');
   expect(formatAddress(6, Float64Array.of(0x20010db8, 0x10000, 0x10000, 0x10001), 0)).toBe('2001:db8:1:0:1:0:1:1');
 });
