@@ -6,7 +6,7 @@ import type { SockDiag } from '../../src/traffic/sock-diag.js';
 import { readTcpCounters, type TcpCounters } from '../../src/traffic/tcp-counters.js';
 import { startTrafficMonitor, type TrafficMonitorOptions } from '../../src/traffic/traffic-monitor.js';
 import { drainUntilQuiet, waitUntilIdle } from '../../src/traffic/traffic-waits.js';
-import { sleep } from '../native/helpers.js';
+import { available, sleep } from '../native/helpers.js';
 import { dial, listen, until, type TestServer } from './net-helpers.js';
 import { loadSockDiag } from './shared-diag.js';
 import { tableOf } from './table.js';
@@ -140,11 +140,12 @@ describe('monitor', () => {
 
   it('the namespace’s PassiveOpens counter counts an accepted connection', async (ctx) => {
     const before = readTcpCounters();
-    if (before === null) return ctx.skip(); // no /proc: the monitor then dumps at every tick
+    // no /proc: the monitor then dumps at every tick
+    if (!available('/proc/net/snmp', before !== null)) return ctx.skip();
     const s = await server();
     await client(s.port);
     await until('accepted', () => (s.accepted.length === 1 ? true : undefined));
-    expect(readTcpCounters()?.passiveOpens ?? 0).toBeGreaterThan(before.passiveOpens);
+    expect(readTcpCounters()?.passiveOpens ?? 0).toBeGreaterThan(before?.passiveOpens ?? 0);
   });
 });
 
@@ -157,10 +158,10 @@ describe('drainUntilQuiet', () => {
     const traffic = setInterval(() => c.write('GET /\r\n'), 50);
     setTimeout(() => clearInterval(traffic), 600);
     cleanups.push(() => clearInterval(traffic));
-    const verdict = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 10_000 }, startedAt);
+    const verdict = await drainUntilQuiet(m, { quietMs: 500, minMs: 0, maxMs: 10_000 }, startedAt);
     expect(verdict).toMatchObject({ done: true, reason: 'quiet' });
     // not before the last request + the quiet time
-    expect(verdict.elapsedMs).toBeGreaterThanOrEqual(600 + 300 - 60);
+    expect(verdict.elapsedMs).toBeGreaterThanOrEqual(600 + 500 - 60);
   });
 
   it('a new connection starts the quiet time again', async () => {
@@ -168,9 +169,9 @@ describe('drainUntilQuiet', () => {
     const m = monitor({ diag, ports: () => [s.port] });
     const startedAt = performance.now();
     setTimeout(() => void client(s.port), 200);
-    const verdict = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 10_000 }, startedAt);
+    const verdict = await drainUntilQuiet(m, { quietMs: 500, minMs: 0, maxMs: 10_000 }, startedAt);
     expect(verdict).toMatchObject({ reason: 'quiet' });
-    expect(verdict.elapsedMs).toBeGreaterThanOrEqual(200 + 300 - 60);
+    expect(verdict.elapsedMs).toBeGreaterThanOrEqual(200 + 500 - 60);
   });
 
   it('stops at the maximum while traffic goes on, and when aborted', async () => {
