@@ -40,6 +40,12 @@ async function client(port: number): Promise<Socket> {
   return c;
 }
 
+/**
+ * The waits on real sockets do without the namespace's TCP counters: the machine's other work
+ * (parallel tests) opens connections in this same namespace, and PassiveOpens would count them.
+ */
+const noCounters = (): null => null;
+
 /** A SockDiag double that serves `tables` in turn (the last one forever) and counts its dumps. */
 function fakeDiag(tables: ConnectionTable[]): SockDiag & { dumps: number } {
   const fake = {
@@ -153,7 +159,7 @@ describe('drainUntilQuiet', () => {
   it('ends once the requests have stopped for the quiet time', async () => {
     const s = await server((sock) => sock.on('data', () => sock.write('ok')));
     const c = await client(s.port);
-    const m = monitor({ diag, ports: () => [s.port] });
+    const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     const startedAt = performance.now();
     const traffic = setInterval(() => c.write('GET /\r\n'), 50);
     setTimeout(() => clearInterval(traffic), 600);
@@ -166,7 +172,7 @@ describe('drainUntilQuiet', () => {
 
   it('a new connection starts the quiet time again', async () => {
     const s = await server();
-    const m = monitor({ diag, ports: () => [s.port] });
+    const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     const startedAt = performance.now();
     setTimeout(() => void client(s.port), 200);
     const verdict = await drainUntilQuiet(m, { quietMs: 500, minMs: 0, maxMs: 10_000 }, startedAt);
@@ -177,7 +183,7 @@ describe('drainUntilQuiet', () => {
   it('stops at the maximum while traffic goes on, and when aborted', async () => {
     const s = await server((sock) => sock.on('data', () => sock.write('ok')));
     const c = await client(s.port);
-    const m = monitor({ diag, ports: () => [s.port] });
+    const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     const traffic = setInterval(() => c.write('GET /\r\n'), 50);
     cleanups.push(() => clearInterval(traffic));
     const max = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 800 }, performance.now());
@@ -195,7 +201,7 @@ describe('waitUntilIdle', () => {
     const busy = await client(s.port);
     await client(s.port); // an idle keep-alive connection
     await until('accepted', () => (s.accepted.length === 2 ? true : undefined));
-    const m = monitor({ diag, ports: () => [s.port] });
+    const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     busy.write('GET /slow\r\n');
     await until('request arrived', () => (s.accepted.some((a) => a.bytesRead > 0) ? true : undefined));
     const startedAt = performance.now();
@@ -207,7 +213,7 @@ describe('waitUntilIdle', () => {
   it('gives up after the maximum while a request is not answered', async () => {
     const s = await server();
     const c = await client(s.port);
-    const m = monitor({ diag, ports: () => [s.port] });
+    const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     c.write('GET /never\r\n');
     await until('request arrived', () => (s.accepted[0]?.bytesRead ? true : undefined));
     const verdict = await waitUntilIdle(m, 500, performance.now());
