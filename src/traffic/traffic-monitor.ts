@@ -123,7 +123,8 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
         const table = opts.diag.connections(ports);
         if (!table.ok) return fail(table.error);
         const opens = counters === null ? null : counters.passiveOpens - (opts.ownAccepts?.() ?? 0);
-        obs = tracker.observe(table.value, now, opens, opensChangedAt);
+        // the kernel's "ms since" are as of the dump's end: date the reading after it
+        obs = tracker.observe(table.value, clock(), opens, opensChangedAt);
       }
       stats.dumps++;
       stats.lastDumpCpuMs = cpuMsSince(cpu);
