@@ -86,7 +86,7 @@ setInterval(() => {
 }, 1000);
 `;
 
-// The traffic modules as one ESM file (the bench runs plain Node, the sources are TypeScript).
+// The traffic modules as one ESM file (the bench runs plain Node, the sources are TypeScript); its path.
 function bundleTraffic(dir) {
   const entry = join(dir, 'entry.ts');
   writeFileSync(
@@ -97,7 +97,7 @@ function bundleTraffic(dir) {
   );
   const outfile = join(dir, 'traffic.mjs');
   buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'error' });
-  return import(pathToFileURL(outfile).href);
+  return outfile;
 }
 
 /** /proc/net/tcp{,6} read and parsed as a /proc-based watcher would: fields of the lines on `port`. */
@@ -128,56 +128,28 @@ function procNetTcp(port) {
   return found;
 }
 
-async function measure(name, startPoller, task) {
+/** Runs `task` from a poller for SECONDS; CPU of this process over that time. */
+async function pollRow(startPoller, task) {
   const wall = [];
-  const timed = () => {
+  const poller = startPoller(() => {
     const t0 = performance.now();
     task();
     wall.push(performance.now() - t0);
-  };
-  await sleep(200);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const poller = startPoller(timed, { intervalMs: 1000 / RATE });
-  await sleep(SECONDS * 1000);
+  }, { intervalMs: 1000 / RATE });
+  await sleep(1000); // warm-up
+  wall.length = 0;
+  const row = await cpuOver(SECONDS * 1000);
   poller.stop();
-  const elapsedMs = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  const cpuMs = (c.user + c.system) / 1000;
-  const row = {
-    name,
-    polls: wall.length,
-    cpuPercentOfCore: (100 * cpuMs) / elapsedMs,
-    userMs: c.user / 1000,
-    systemMs: c.system / 1000,
-    medianPollMs: median(wall),
-    maxPollMs: Math.max(...wall),
-  };
-  console.log(
-    `${name.padEnd(52)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core   ` +
-      `(user ${row.userMs.toFixed(0)} ms, sys ${row.systemMs.toFixed(0)} ms in ${(elapsedMs / 1000).toFixed(1)} s; ` +
-      `median poll ${row.medianPollMs.toFixed(2)} ms, max ${row.maxPollMs.toFixed(2)} ms)`,
-  );
-  return row;
+  return { ...row, polls: wall.length, medianPollMs: median(wall), maxPollMs: Math.max(...wall) };
 }
 
-/** CPU of this process while `start()`'s own timers run for SECONDS. */
-async function measureRunning(name, start) {
-  await sleep(200);
+async function cpuOver(ms) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const stop = start();
-  await sleep(SECONDS * 1000);
-  const extra = stop();
+  await sleep(ms);
   const elapsedMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  const cpuMs = (c.user + c.system) / 1000;
-  const row = { name, cpuPercentOfCore: (100 * cpuMs) / elapsedMs, userMs: c.user / 1000, systemMs: c.system / 1000, ...extra };
-  console.log(
-    `${name.padEnd(52)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core   ` +
-      `(user ${row.userMs.toFixed(0)} ms, sys ${row.systemMs.toFixed(0)} ms in ${(elapsedMs / 1000).toFixed(1)} s; ${JSON.stringify(extra)})`,
-  );
-  return row;
+  return { cpuPercentOfCore: (100 * (c.user + c.system)) / 1000 / elapsedMs, userMs: c.user / 1000, systemMs: c.system / 1000, elapsedMs };
 }
 
 /** CPU time of one call, median of `n`. */
@@ -193,14 +165,87 @@ function cpuPerCall(f, n = 20) {
   return median(samples);
 }
 
+/** The measuring process: one mode, in a fresh process (a heap that earlier modes filled would cost GC time). */
+async function measurer(mode, port, bundle) {
+  const traffic = await import(pathToFileURL(bundle).href);
+  const addon = { exports: {} };
+  process.dlopen(addon, join(root, 'dist', 'reaper.node'));
+  const diag = traffic.sockDiagFrom(addon.exports);
+  const tracker = new traffic.TrafficTracker();
+  const manyPorts = Array.from({ length: 600 }, (_, i) => 1 + i).concat(port); // past the kernel filter's limit
+  const monitorRow = async (extraPollsMs) => {
+    const m = traffic.startTrafficMonitor({ diag, ports: () => [port], intervalMs: 1000 / RATE });
+    const t = extraPollsMs ? setInterval(() => m.pollNow(), extraPollsMs) : undefined;
+    await sleep(1000); // warm-up
+    const before = { ...m.stats };
+    const row = await cpuOver(SECONDS * 1000);
+    clearInterval(t);
+    m.stop();
+    const stats = Object.fromEntries(['dumps', 'unchanged', 'deferred'].map((k) => [k, m.stats[k] - before[k]]));
+    return { ...row, ...stats, lastDumpCpuMs: m.stats.lastDumpCpuMs, connections: m.tracker.latest?.connections };
+  };
+  let row;
+  switch (mode) {
+    case 'calls':
+      row = {
+        oneDumpCpuMs: cpuPerCall(() => diag.connections([port])),
+        oneDumpAndTrackCpuMs: cpuPerCall(() => {
+          const r = diag.connections([port]);
+          if (r.ok) tracker.observe(r.value, performance.now());
+        }),
+        walkOnlyCpuMs: cpuPerCall(() => diag.connections([1])),
+        countersReadCpuMs: cpuPerCall(() => traffic.readTcpCounters(), 200),
+        procNetTcpCpuMs: cpuPerCall(() => procNetTcp(port), 10),
+        connections: diag.connections([port]).value.count,
+      };
+      break;
+    case 'baseline':
+      row = await pollRow(traffic.startPoller, () => {});
+      break;
+    case 'dump':
+      row = await pollRow(traffic.startPoller, () => diag.connections([port]));
+      break;
+    case 'dump+track':
+      row = await pollRow(traffic.startPoller, () => {
+        const r = diag.connections([port]);
+        if (r.ok) tracker.observe(r.value, performance.now());
+      });
+      break;
+    case 'dump+track-unfiltered':
+      row = await pollRow(traffic.startPoller, () => {
+        const r = diag.connections(manyPorts);
+        if (r.ok) tracker.observe(r.value, performance.now());
+      });
+      break;
+    case 'monitor':
+      row = await monitorRow(0);
+      break;
+    case 'monitor+drain':
+      row = await monitorRow(1000); // drainUntilQuiet with --drain-quiet 1s rechecks about once a second
+      break;
+    case 'procnet':
+      row = await pollRow(traffic.startPoller, () => procNetTcp(port));
+      break;
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+  console.log(`result ${JSON.stringify(row)}`);
+}
+
+if (process.argv.includes('--measure')) {
+  await measurer(option('measure', ''), Number(option('port', '0')), option('bundle', ''));
+  process.exit(0);
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'traffic-cost-'));
 const children = [];
 try {
   const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('addon build failed');
+  const bundle = await bundleTraffic(scratch);
   const addon = { exports: {} };
   process.dlopen(addon, join(root, 'dist', 'reaper.node'));
-  const traffic = await bundleTraffic(scratch);
+  const traffic = await import(pathToFileURL(bundle).href);
   const diag = traffic.sockDiagFrom(addon.exports);
   if (!diag) throw new Error('the addon has no sock_diag functions');
 
@@ -229,67 +274,46 @@ try {
   };
   console.log(
     `${seen.value.count} inbound connections on 127.0.0.1:${port} (${lines('/proc/net/tcp') + lines('/proc/net/tcp6')} lines in /proc/net/tcp{,6}), ` +
-      `${(ACTIVE * 100).toFixed(0)} % of them send a request every second; ${RATE} polls/s for ${SECONDS} s each`,
+      `${(ACTIVE * 100).toFixed(0)} % of them send a request every second; ${RATE} polls/s, ${SECONDS} s per row, each in a fresh process`,
   );
 
-  const rows = [];
-  const oneDumpMs = cpuPerCall(() => diag.connections([port]));
-  const walkOnlyMs = cpuPerCall(() => diag.connections([1]));
-  const countersMs = cpuPerCall(() => traffic.readTcpCounters(), 200);
+  const measureIn = async (mode) => {
+    const m = spawn(pinnedNode, [fileURLToPath(import.meta.url), '--measure', mode, '--port', String(port), '--bundle', bundle,
+      '--seconds', String(SECONDS), '--rate', String(RATE)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Lines(m.stdout).next('result ', (SECONDS + 60) * 1000);
+    if (!line) throw new Error(`measuring ${mode} failed`);
+    return JSON.parse(line.slice(7));
+  };
+  const calls = await measureIn('calls');
   console.log(
-    `one dump of the ${seen.value.count} connections: ${oneDumpMs.toFixed(2)} ms CPU; a dump that matches nothing (the walk alone): ` +
-      `${walkOnlyMs.toFixed(2)} ms; reading /proc/net/snmp: ${(countersMs * 1000).toFixed(0)} µs`,
+    `one dump of the ${calls.connections} connections: ${calls.oneDumpCpuMs.toFixed(2)} ms CPU (with the tracker ${calls.oneDumpAndTrackCpuMs.toFixed(2)} ms); ` +
+      `a dump that matches nothing (the walk alone): ${calls.walkOnlyCpuMs.toFixed(2)} ms; /proc/net/snmp: ${(calls.countersReadCpuMs * 1000).toFixed(0)} µs; ` +
+      `/proc/net/tcp{,6} read + parse: ${calls.procNetTcpCpuMs.toFixed(1)} ms`,
   );
-  const tracker = new traffic.TrafficTracker();
-  const tracker2 = new traffic.TrafficTracker();
-  const manyPorts = Array.from({ length: 600 }, (_, i) => 1 + i).concat(port); // past the kernel filter's limit
-  rows.push(await measure('idle poller (baseline)', traffic.startPoller, () => {}));
-  rows.push(
-    await measure('sock_diag dump at every poll', traffic.startPoller, () => {
-      diag.connections([port]);
-    }),
-  );
-  rows.push(
-    await measure('dump + tracker at every poll', traffic.startPoller, () => {
-      const r = diag.connections([port]);
-      if (r.ok) tracker.observe(r.value, performance.now());
-    }),
-  );
-  rows.push(
-    await measure('dump + tracker at every poll, no kernel filter', traffic.startPoller, () => {
-      const r = diag.connections(manyPorts);
-      if (r.ok) tracker2.observe(r.value, performance.now());
-    }),
-  );
-  const monitorRow = (name) =>
-    measureRunning(name, () => {
-      const m = traffic.startTrafficMonitor({ diag, ports: () => [port], intervalMs: 1000 / RATE });
-      return () => {
-        m.stop();
-        return { ...m.stats, connections: m.tracker.latest?.connections, active: m.tracker.latest?.active };
-      };
-    });
-  rows.push(await monitorRow('monitor (counters gate, 0.5 % budget), traffic'));
-  const drainLike = (name) =>
-    measureRunning(name, () => {
-      const m = traffic.startTrafficMonitor({ diag, ports: () => [port], intervalMs: 1000 / RATE });
-      const t = setInterval(() => m.pollNow(), 1000); // drainUntilQuiet with --drain-quiet 1s under steady traffic
-      return () => {
-        clearInterval(t);
-        m.stop();
-        return { ...m.stats };
-      };
-    });
-  rows.push(await drainLike('monitor + pollNow every 1 s (drain-quiet 1s), traffic'));
+  const rows = [];
+  const show = (name, mode, row) => {
+    rows.push({ name, mode, ...row });
+    const extra = row.polls !== undefined
+      ? `median poll ${row.medianPollMs.toFixed(2)} ms, max ${row.maxPollMs.toFixed(2)} ms`
+      : `dumps ${row.dumps}, unchanged ${row.unchanged}, deferred ${row.deferred}, last dump ${row.lastDumpCpuMs.toFixed(1)} ms`;
+    console.log(
+      `${name.padEnd(50)} ${row.cpuPercentOfCore.toFixed(2).padStart(6)} % of a core  (user ${row.userMs.toFixed(0)} ms, sys ${row.systemMs.toFixed(0)} ms; ${extra})`,
+    );
+  };
+  const modes = [
+    ['idle poller (baseline)', 'baseline'],
+    ['sock_diag dump at every poll', 'dump'],
+    ['dump + tracker at every poll', 'dump+track'],
+    ['dump + tracker at every poll, no kernel filter', 'dump+track-unfiltered'],
+    ['monitor as shipped, traffic', 'monitor'],
+    ['monitor + a forced dump a second (drain-quiet 1s)', 'monitor+drain'],
+  ];
+  for (const [name, mode] of modes) show(name, mode, await measureIn(mode));
   for (const c of children.slice(1)) c.kill('SIGUSR1'); // the clients fall silent
   await sleep(1500);
-  rows.push(await monitorRow('monitor, traffic stopped'));
+  show('monitor as shipped, traffic stopped', 'monitor', await measureIn('monitor'));
   for (const c of children.slice(1)) c.kill('SIGUSR1');
-  rows.push(
-    await measure('/proc/net/tcp{,6} read + parse at every poll', traffic.startPoller, () => {
-      procNetTcp(port);
-    }),
-  );
+  show('/proc/net/tcp{,6} read + parse at every poll', 'procnet', await measureIn('procnet'));
 
   const result = {
     date: new Date().toISOString(),
@@ -298,12 +322,11 @@ try {
     cpus: (await import('node:os')).cpus().length,
     loadavg: (await import('node:os')).loadavg(),
     connections: seen.value.count,
+    loadavgAfter: (await import('node:os')).loadavg(),
     ratePerSecond: RATE,
     seconds: SECONDS,
     activeFraction: ACTIVE,
-    oneDumpCpuMs: oneDumpMs,
-    walkOnlyCpuMs: walkOnlyMs,
-    countersReadCpuMs: countersMs,
+    calls,
     rows,
   };
   mkdirSync(dirname(OUT), { recursive: true });
