@@ -19,6 +19,8 @@ export interface TrafficMonitorOptions {
   intervalMs?: number;
   /** share of one core the timer's dumps may use, default 0.005 (0.5 %) */
   cpuBudget?: number;
+  /** the timer dumps at least this often when the counters move, whatever the budget; default 5000 ms */
+  maxSpacingMs?: number;
   /** ms, monotonic; default performance.now */
   clock?: () => number;
   /** the namespace's TCP counters; default readTcpCounters (/proc/net/snmp); () => null: dump without them */
@@ -69,6 +71,8 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
   let lastOpens: number | null = null;
   let opensChangedAt: number | undefined;
   let nextDumpAt = Number.NEGATIVE_INFINITY;
+  // the cheapest of the last dumps: the first one of a process is several times dearer (cold code, buffers growing)
+  const recentCosts: number[] = [];
 
   const fail = (error: DiagError): null => {
     tracker.unknown(clock());
@@ -128,7 +132,9 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
       }
       stats.dumps++;
       stats.lastDumpCpuMs = cpuMsSince(cpu);
-      nextDumpAt = now + stats.lastDumpCpuMs / budget;
+      recentCosts.push(stats.lastDumpCpuMs);
+      if (recentCosts.length > 3) recentCosts.shift();
+      nextDumpAt = now + Math.min(opts.maxSpacingMs ?? 5000, Math.min(...recentCosts) / budget);
       countersAtDump = counters;
       lastError = null;
       return publish(obs);

@@ -104,6 +104,21 @@ describe('monitor', () => {
     expect(fake.dumps).toBe(2);
   });
 
+  it('dumps at least every maxSpacingMs while the counters move, whatever the budget', async () => {
+    let seg = 0;
+    const fake = fakeDiag([tableOf([{ id: 1 }])]);
+    monitor({
+      diag: fake,
+      ports: () => [80],
+      intervalMs: 5,
+      cpuBudget: 1e-9,
+      maxSpacingMs: 20,
+      counters: () => ({ passiveOpens: 0, inSegments: seg++, outSegments: 0 }),
+    });
+    await sleep(150);
+    expect(fake.dumps).toBeGreaterThanOrEqual(3);
+  });
+
   it('dumps at every tick without counters (no /proc)', async () => {
     const fake = fakeDiag([tableOf([{ id: 1 }])]);
     monitor({ diag: fake, ports: () => [80], intervalMs: 5, counters: () => null, cpuBudget: 1 });
