@@ -237,6 +237,7 @@ if (process.argv.includes('--measure')) {
   process.exit(0);
 }
 
+const loadavgBefore = (await import('node:os')).loadavg();
 const scratch = mkdtempSync(join(tmpdir(), 'traffic-cost-'));
 const children = [];
 try {
@@ -320,7 +321,7 @@ try {
     node: process.version,
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
     cpus: (await import('node:os')).cpus().length,
-    loadavg: (await import('node:os')).loadavg(),
+    loadavg: loadavgBefore,
     connections: seen.value.count,
     loadavgAfter: (await import('node:os')).loadavg(),
     ratePerSecond: RATE,
