@@ -56,7 +56,7 @@ describe('planShutdown', () => {
   it('keeps the summary line one bounded line', () => {
     expect(oneLine('a\nb\tc')).toBe('a\\x0ab\\x09c');
     const record = {
-      trigger: 'SIGTERM', drainMs: null, stopSent: null, killedAtMs: null,
+      trigger: 'SIGTERM', drainMs: null, drainEnd: null, idleEnd: null, stopSent: null, killedAtMs: null,
       preStop: Array.from({ length: 3000 }, (_, i) => ({ command: `c${i}`, outcome: i === 7 ? 'failed' as const : 'ok' as const, detail: 'exit 1', durationMs: 1 })),
     };
     const line = summaryLine(record, { status: 0, code: 0, signal: null }, 5, 'none', 0);
