@@ -56,4 +56,8 @@ export interface NativeReaper {
    * A getter on the addon; optional here so test doubles need not provide it.
    */
   readonly lastError?: string | undefined;
+  /** nbwrite.c: send(MSG_DONTWAIT | MSG_NOSIGNAL) on a socket; bytes written or -errno. Optional: older addons lack it. */
+  sendNonBlocking?(fd: number, data: Buffer): number;
+  /** nbwrite.c: poll(POLLOUT, 0) then one write() of at most PIPE_BUF bytes; bytes written or -errno */
+  pollWrite?(fd: number, data: Buffer): number;
 }

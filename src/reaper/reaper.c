@@ -37,6 +37,8 @@
 
 #include <node_api.h>
 
+#include "nbwrite.h"
+
 /* Slots of the `out` Int32Array, mirrors REAP_OUT in native-api.ts. */
 enum {
   OUT_WATCHED_PID = 0,
@@ -613,7 +615,8 @@ NAPI_MODULE_INIT() {
       {"isTerminal", NULL, IsTerminal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastError", NULL, NULL, GetLastError, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+      nbwrite_register(env, exports) != napi_ok) {
     throw_last_napi_error(env);
     return NULL;
   }
