@@ -10,12 +10,17 @@ const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshar
 const started = new Set<ChildProcess>();
 
 /** Like the harness's start(), with stdio of the test's choosing (a FIFO nobody reads, ...). */
-export function startWithStdio(mode: Exclude<Mode, 'pid1-noproc'>, args: string[], stdio: StdioOptions, env: NodeJS.ProcessEnv): {
+export function startWithStdio(mode: Mode, args: string[], stdio: StdioOptions, env: NodeJS.ProcessEnv): {
   child: ChildProcess;
   initPid(): Promise<number>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 } {
-  const [file, argv] = mode === 'pid1' ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]] : [BINARY, args];
+  const [file, argv] =
+    mode === 'pid1'
+      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]]
+      : mode === 'pid1-noproc'
+        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', BINARY, ...args]]
+        : [BINARY, args];
   const child = spawn(file, argv, { env, stdio });
   started.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
