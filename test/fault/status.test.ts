@@ -26,8 +26,8 @@ type Kind = 'slow-headers' | 'idle' | 'garbage' | 'methods' | 'big-body';
 const METHODS = ['HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND', 'BREW'];
 const PATHS = ['/prestop', '/healthz', '/readyz', '/', '/nope'];
 
-/** 15 KB of headers that never end */
-const SLOW_HEAD = `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 150 }, (_, i) => `X-Pad-${i}: ${'a'.repeat(90)}\r\n`).join('')}`;
+/** 15 KB of headers that never end: 400 short ones (many small strings are what exhausted the heap) */
+const SLOW_HEAD = `GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 400 }, (_, i) => `X-Pad-${i}: ${'a'.repeat(25)}\r\n`).join('')}`;
 
 function client(port: number, kind: Kind, i: number): Socket {
   const s = connect({ host: '127.0.0.1', port });
@@ -45,7 +45,8 @@ function client(port: number, kind: Kind, i: number): Socket {
         break;
       case 'methods':
         // every method but the one that is meant to start a shutdown (GET /prestop)
-        s.write(`${METHODS[i % METHODS.length]} ${PATHS[i % PATHS.length]} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        // i counts this kind's clients: every method on every path
+        s.write(`${METHODS[i % METHODS.length]} ${PATHS[Math.floor(i / METHODS.length) % PATHS.length]} HTTP/1.1\r\nHost: x\r\n\r\n`);
         break;
       case 'big-body':
         s.write(`POST /prestop HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n${'b'.repeat(60_000)}`);
@@ -59,7 +60,7 @@ function client(port: number, kind: Kind, i: number): Socket {
 
 async function flood(port: number, n: number, kinds: Kind[]): Promise<void> {
   for (let i = 0; i < n; i++) {
-    client(port, kinds[i % kinds.length] as Kind, i);
+    client(port, kinds[i % kinds.length] as Kind, Math.floor(i / kinds.length));
     if (i % 100 === 99) await sleep(5); // let the loop breathe: the client side is one process too
   }
 }
