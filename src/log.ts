@@ -75,7 +75,7 @@ export function jsonLine(level: string, msg: string, fields: Fields): string {
     let longestLen = -1;
     for (const [k, v] of Object.entries(record)) {
       if (k === 'time' || k === 'level' || v === undefined || v === null) continue;
-      const len = JSON.stringify(Array.isArray(v) ? v.join(',') : v).length;
+      const len = Buffer.byteLength(JSON.stringify(Array.isArray(v) ? v.join(',') : v));
       if (len > longestLen) {
         longest = k;
         longestLen = len;
@@ -84,7 +84,7 @@ export function jsonLine(level: string, msg: string, fields: Fields): string {
     if (longest === null) break;
     const value = valueText(record[longest] as Fields[string]);
     // JSON escapes make a value longer than its bytes: cut by what is over plus what its escapes add
-    const over = excess + (longestLen - Buffer.byteLength(value)) + 2;
+    const over = excess + Math.max(0, longestLen - Buffer.byteLength(value));
     record[longest] = cutText(value, Math.max(0, Buffer.byteLength(value) - over));
   }
   return JSON.stringify({ time: record.time, level, msg: cutText(escapeControl(msg), 1024), cut: true });

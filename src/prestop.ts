@@ -111,12 +111,12 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   }
 
   if (ending.kind === 'timeout') {
-    log.warn(`pre-stop ${index}: "${command}" did not finish within ${timeoutMs}ms; killed its process group`);
+    log.warn(`pre-stop ${index}: "${command}" did not finish within ${timeoutMs}ms and was killed, with its process group`);
     return done('timed-out', `killed after ${timeoutMs}ms`);
   }
   if (ending.kind === 'spawn-error') {
     const detail = ending.code === 'ENOENT' ? `"${file}" not found` : `could not start: ${ending.code}`;
-    log.warn(`pre-stop ${index}: "${command}" ${detail}; going on`);
+    log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
     return done('failed', detail);
   }
   if (ending.code === 0) return done('ok', 'exit 0');

@@ -114,7 +114,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
       expect(r.code).toBe(7);
       const logLines = r.stderr.split('\n').filter(Boolean);
       expect(logLines.every((l) => l.startsWith('graceful-init: ')), r.stderr).toBe(true);
-      expect(r.stderr).toContain('"no-such-command-xyz\\nsecond" "no-such-command-xyz" not found');
+      expect(r.stderr).toContain('"no-such-command-xyz\\nsecond" failed: "no-such-command-xyz" not found');
     } finally {
       dir.cleanup();
     }

@@ -41,7 +41,7 @@ describe('pre-stop fork failure', () => {
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
       expect(code, stderr).toBe(7);
       expect(lines(marker).at(-1)).toBe('TERM');
-      expect(stderr).toContain('graceful-init: pre-stop 1: "true" could not start: EAGAIN; going on\n');
+      expect(stderr).toContain('graceful-init: pre-stop 1: "true" failed: could not start: EAGAIN; going on\n');
       expect(stderr).toMatch(/shutdown on SIGTERM, pre-stop 1 failed \(could not start: EAGAIN\) in [^,]+, SIGTERM to app at .*exit 7\n$/);
     } finally {
       if (child?.pid) killTree(child);
