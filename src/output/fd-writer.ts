@@ -92,14 +92,17 @@ export function createFdWriter(fd: number): FdWriter {
       return 'closed';
     }
     if (st.isFile() || st.isBlockDevice()) return 'file';
-    nat = nativeWrites();
-    if (st.isSocket()) return nat ? 'socket' : 'blocking';
-    const reopened = reopenNonBlocking(fd, st);
-    if (reopened !== null) {
-      target = reopened;
-      return 'reopened';
+    if (!st.isSocket()) {
+      const reopened = reopenNonBlocking(fd, st);
+      if (reopened !== null) {
+        target = reopened;
+        return 'reopened';
+      }
     }
-    return nat ? 'poll' : 'blocking';
+    // only now the addon: a usage error on a piped stderr need not load it
+    nat = nativeWrites();
+    if (!nat) return 'blocking';
+    return st.isSocket() ? 'socket' : 'poll';
   };
 
   /** bytes written, or a negative errno */
