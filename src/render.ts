@@ -1,5 +1,6 @@
 // The words the init prints about its shutdown: the --check timeline and the one summary line.
 import { formatDuration as d } from './cli/duration.js';
+import { cutText, escapeControl } from './output/bounded-text.js';
 import type { ShutdownPlan } from './plan.js';
 import type { AppExit } from './process/exit-status.js';
 import { describeExit } from './process/exit-status.js';
@@ -11,12 +12,7 @@ const MAX_LINE = 1000;
 
 /** Control characters escaped, length capped: one line on any terminal or log collector. */
 export function oneLine(text: string, max = MAX_LINE): string {
-  let flat = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    flat += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+  return cutText(escapeControl(text), max);
 }
 
 /** `--check`: the timeline as the init will run it, in time order. */
