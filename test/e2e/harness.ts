@@ -31,6 +31,8 @@ export interface RunOptions {
   cwd?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
+  /** the program to run instead of the built binary (the conformance suite runs tini, or a wrapper) */
+  binary?: string;
 }
 
 export interface Started {
@@ -52,12 +54,13 @@ const running = new Set<ChildProcess>();
 
 /** Starts the built binary, as PID 1 of a new PID namespace or as a plain child. */
 export function start(mode: Mode, args: string[], opts: RunOptions = {}): Started {
+  const binary = opts.binary ?? BINARY;
   const [file, argv] =
     mode === 'pid1'
-      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]]
+      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', binary, ...args]]
       : mode === 'pid1-noproc'
-        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', BINARY, ...args]]
-        : [BINARY, args];
+        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', binary, ...args]]
+        : [binary, args];
   const child = spawn(file, argv, {
     env: opts.env ?? cleanEnv(),
     cwd: opts.cwd,
