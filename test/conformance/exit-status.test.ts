@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MODES, killAll, pid1Available, run } from '../e2e/harness.js';
+import { TARGET, initArgs } from './target.js';
+
+afterEach(killAll);
+
+const runInit = (mode: 'pid1' | 'child', flags: string[], command: string[]) => run(mode, initArgs(flags, command), { binary: TARGET });
+
+const ALL_CODES = Array.from({ length: 256 }, (_, i) => i);
+// a sample for the slower checks: both ends, the shell's specials, Java's 143
+const SOME_CODES = [0, 1, 2, 42, 126, 127, 128, 130, 143, 254, 255];
+
+describe.each(MODES)('exit status, like tini (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  // every code once, as a plain child; as PID 1 (slower to start) the sample
+  const codes = mode === 'child' ? ALL_CODES : SOME_CODES;
+  it.skipIf(skip)(`passes on exit codes ${mode === 'child' ? '0..255' : SOME_CODES.join(' ')}`, { timeout: 300_000 }, async () => {
+    const got: number[] = [];
+    for (const code of codes) got.push((await runInit(mode, [], ['sh', '-c', `exit ${code}`])).code ?? -1);
+    expect(got).toEqual(codes);
+  });
+
+  it.skipIf(skip)('a death by signal N exits 128+N', async () => {
+    // HUP INT QUIT ABRT KILL USR1 SEGV USR2 PIPE ALRM TERM
+    const signals = [1, 2, 3, 6, 9, 10, 11, 12, 13, 14, 15];
+    const got: number[] = [];
+    for (const sig of signals) got.push((await runInit(mode, [], ['sh', '-c', `kill -${sig} $$`])).code ?? -1);
+    expect(got).toEqual(signals.map((s) => 128 + s));
+  });
+
+  it.skipIf(skip)('-e CODE maps exactly that code to 0 (tini\'s inclusive test)', { timeout: 60_000 }, async () => {
+    for (const code of SOME_CODES) {
+      expect((await runInit(mode, ['-e', String(code)], ['sh', '-c', `exit ${code}`])).code, `-e ${code}, exit ${code}`).toBe(0);
+    }
+  });
+
+  it.skipIf(skip)('-e given for every other code leaves the code alone (tini\'s exclusive test)', { timeout: 60_000 }, async () => {
+    for (const code of SOME_CODES) {
+      const others = ALL_CODES.filter((c) => c !== code).flatMap((c) => ['-e', String(c)]);
+      expect((await runInit(mode, others, ['sh', '-c', `exit ${code}`])).code, `exit ${code}`).toBe(code);
+    }
+  });
+
+  it.skipIf(skip)('-e applies to 128+N after a death by signal', async () => {
+    expect((await runInit(mode, ['-e', '143'], ['sh', '-c', 'kill -TERM $$'])).code).toBe(0);
+    expect((await runInit(mode, ['-e', '143'], ['sh', '-c', 'kill -USR1 $$'])).code).toBe(138);
+  });
+});
