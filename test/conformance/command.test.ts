@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, cleanEnv, killAll, pid1Available, run, tempDir, waitFor } from '../e2e/harness.js';
-import { DOCUMENTED, FLAVOUR, TARGET, initArgs, startInit, startWrapped } from './target.js';
+import { MODES, cleanEnv, killAll, pid1Available, run, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { DOCUMENTED, FLAVOUR, TARGET, runInit, startInit, startWrapped } from './target.js';
 
 afterEach(killAll);
 
-const runInit = (mode: 'pid1' | 'child', flags: string[], command: string[], opts: Parameters<typeof run>[2] = {}) =>
-  run(mode, initArgs(flags, command), { ...opts, binary: TARGET });
-
-/** Runs the init through `wrapper` and returns what the app wrote to stdout. */
-async function wrappedOutput(mode: 'pid1' | 'child', wrapper: string[], command: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  const r = await startWrapped(mode, wrapper, [], command).result;
-  return r;
-}
+/** Runs the init through `wrapper` to its end. */
+const wrappedOutput = (mode: Mode, wrapper: string[], command: string[]) => startWrapped(mode, wrapper, [], command).result;
 
 describe.each(MODES)('running the command, like tini (%s)', (mode) => {
   const skip = mode === 'pid1' && !pid1Available();

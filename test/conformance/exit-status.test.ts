@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MODES, killAll, pid1Available, run } from '../e2e/harness.js';
-import { TARGET, initArgs } from './target.js';
+import { MODES, killAll, pid1Available } from '../e2e/harness.js';
+import { runInit } from './target.js';
 
 afterEach(killAll);
-
-const runInit = (mode: 'pid1' | 'child', flags: string[], command: string[]) => run(mode, initArgs(flags, command), { binary: TARGET });
 
 const ALL_CODES = Array.from({ length: 256 }, (_, i) => i);
 // a sample for the slower checks: both ends, the shell's specials, Java's 143

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { BINARY, readText, start, waitFor, type Mode, type RunOptions, type Started } from '../e2e/harness.js';
+import { BINARY, readText, run, start, waitFor, type Mode, type Result, type RunOptions, type Started } from '../e2e/harness.js';
 
 /**
  * The init under test: dist/graceful-init unless CONFORMANCE_BINARY names another one (/usr/bin/tini,
@@ -37,6 +37,11 @@ export function initArgs(flags: string[], command: string[]): string[] {
 /** Starts the target as PID 1 of a new PID namespace or as a plain child. */
 export function startInit(mode: Mode, flags: string[], command: string[], opts: RunOptions = {}): Started {
   return start(mode, initArgs(flags, command), { ...opts, binary: TARGET });
+}
+
+/** Runs the target to its end. */
+export function runInit(mode: Mode, flags: string[], command: string[], opts: RunOptions = {}): Promise<Result> {
+  return run(mode, initArgs(flags, command), { ...opts, binary: TARGET });
 }
 
 /**
