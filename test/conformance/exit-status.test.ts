@@ -19,6 +19,14 @@ describe.each(MODES)('exit status, like tini (%s)', (mode) => {
     expect(got).toEqual(codes);
   });
 
+  it.skipIf(skip)('says nothing of its own on stderr for a normal run', async () => {
+    // as a plain child tini warns that it is no subreaper unless given -s
+    const r = await runInit(mode, mode === 'child' ? ['-s'] : [], ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r.stderr).toBe('err\n');
+    expect(r.stdout.toString()).toBe('out\n');
+    expect(r.code).toBe(3);
+  });
+
   it.skipIf(skip)('a death by signal N exits 128+N', async () => {
     // HUP INT QUIT ABRT KILL USR1 SEGV USR2 PIPE ALRM TERM
     const signals = [1, 2, 3, 6, 9, 10, 11, 12, 13, 14, 15];

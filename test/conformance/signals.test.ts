@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { MODES, isAlive, killAll, pid1Available, sleep, tempDir } from '../e2e/harness.js';
 import { sendEach, startLogger } from './logger.js';
-import { lines, linesAtLeast, procStat } from './target.js';
+import { lines, linesAtLeast, procStat, startInit } from './target.js';
 
 afterEach(killAll);
 
@@ -75,6 +76,19 @@ describe.each(MODES)('signal forwarding, like tini (%s)', (mode) => {
       // USR1 after them: once it is logged, the two would have been too
       await sendEach(l, [USR1]);
       expect(lines(l.log)).toEqual(['ready', String(USR1)]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('a signal the app sends to the init comes back to the app', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'log');
+      const parent = mode === 'pid1' ? '1' : '$PPID';
+      const r = await startInit(mode, [], ['sh', '-c', `trap "echo got-USR1 >> ${log}; exit 0" USR1; kill -USR1 ${parent}; while :; do sleep 0.05; done`]).result;
+      expect(lines(log)).toEqual(['got-USR1']);
+      expect(r.code).toBe(0);
     } finally {
       dir.cleanup();
     }
