@@ -16,7 +16,7 @@ export async function startLogger(mode: Mode, dir: string, trapped: number[], fl
   const command = [LOGGER, log, ...trapped.map(String)];
   const init = wrapper ? startWrapped(mode, wrapper, flags, command) : startInit(mode, flags, command);
   const pid = await init.initPid();
-  await waitFor('the app to be ready', () => lines(log).includes('ready'));
+  await waitFor('the app to be ready', () => lines(log).includes('ready'), 15_000);
   // the app's pid as seen from here (it wrote its own, which inside a PID namespace is another number)
   const appPid = await waitFor('the app', () => childrenOf(pid)[0]);
   return { init, pid, log, appPid };
@@ -31,7 +31,7 @@ export async function sendEach(l: { log: string; pid: number }, signals: number[
     } catch {
       return; // the init is gone: what the app logged tells the rest
     }
-    await linesAtLeast(l.log, base + i + 1, `signal ${sig} to reach the app`, 3000).catch(() => undefined);
+    await linesAtLeast(l.log, base + i + 1, `signal ${sig} to reach the app`, 5000).catch(() => undefined);
   }
   // anything sent twice would show up by now
   await sleep(300);

@@ -11,7 +11,7 @@ afterEach(killAll);
  * exit; sent to the app alone, nothing happens.
  */
 function groupApp(pidFile: string, signal: string): string[] {
-  return ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; trap "" ${signal}; wait $!; exit 0`];
+  return ['sh', '-c', `sleep 30 & trap "" ${signal}; echo $! > ${pidFile}; wait $!; exit 0`];
 }
 
 async function runGroupCase(mode: Mode, flags: string[], signal: 'SIGUSR1' | 'SIGTERM', env?: NodeJS.ProcessEnv) {
@@ -20,11 +20,9 @@ async function runGroupCase(mode: Mode, flags: string[], signal: 'SIGUSR1' | 'SI
     const pidFile = join(dir.path, 'pid');
     const init = startInit(mode, flags, groupApp(pidFile, signal.slice(3)), { env: env ? cleanEnv(env) : undefined, timeoutMs: 10_000 });
     const pid = await init.initPid();
-    await waitFor('the app\'s child', () => readText(pidFile).trim() || undefined);
-    // the trap is set right after the pid is written
-    await sleep(200);
+    await waitFor('the app\'s child', () => readText(pidFile).trim() || undefined, 15_000);
     process.kill(pid, signal);
-    const ended = await Promise.race([init.result.then(() => true), sleep(2000).then(() => false)]);
+    const ended = await Promise.race([init.result.then(() => true), sleep(5000).then(() => false)]);
     const r = ended ? await init.result : undefined;
     return { ended, code: r?.code, initAlive: isAlive(pid) };
   } finally {

@@ -17,10 +17,10 @@ async function orphansAreReaped(mode: Mode, flags: string[]) {
   const dir = tempDir();
   try {
     const marker = join(dir.path, 'done');
-    const init = startInit(mode, flags, orphanMaker(100, marker), { timeoutMs: 25_000 });
+    const init = startInit(mode, flags, orphanMaker(50, marker), { timeoutMs: 80_000 });
     const pid = await init.initPid();
-    await waitFor('the orphans to be made', () => existsSync(marker), 20_000);
-    const reaped = await waitFor('no zombies', () => zombiesUnder(pid).length === 0, 5000).catch(() => false);
+    await waitFor('the orphans to be made', () => existsSync(marker), 60_000);
+    const reaped = await waitFor('no zombies', () => zombiesUnder(pid).length === 0, 10_000).catch(() => false);
     expect(reaped, `${zombiesUnder(pid).length} zombies left under the init`).toBe(true);
   } finally {
     dir.cleanup();
@@ -28,11 +28,11 @@ async function orphansAreReaped(mode: Mode, flags: string[]) {
 }
 
 describe('zombie reaping, like tini', () => {
-  it.skipIf(!pid1Available())('as PID 1: reaps every orphan', async () => {
+  it.skipIf(!pid1Available())('as PID 1: reaps every orphan', { timeout: 90_000 }, async () => {
     await orphansAreReaped('pid1', []);
   });
 
-  it('as a plain child with -s: orphans come back to the init and are reaped', async () => {
+  it('as a plain child with -s: orphans come back to the init and are reaped', { timeout: 90_000 }, async () => {
     await orphansAreReaped('child', ['-s']);
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MODES, isAlive, killAll, pid1Available, sleep, tempDir, waitFor } from '../e2e/harness.js';
+import { existsSync } from 'node:fs';
+import { MODES, isAlive, killAll, pid1Available, sleep, tempDir, waitFor, childrenOf } from '../e2e/harness.js';
 import { sendEach, startLogger } from './logger.js';
 import { DOCUMENTED, IS_GRACEFUL_INIT, lines, startInit } from './target.js';
 
@@ -61,9 +62,11 @@ describe.each(MODES)('stop signals, like tini (%s)', (mode) => {
   });
 
   it.skipIf(skip)('an app that ignores TERM: the init passes it on and waits (no escalation)', async () => {
-    const init = startInit(mode, [], ['sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done'], { timeoutMs: 20_000 });
+    const dir = tempDir();
+    const ready = `${dir.path}/ready`;
+    const init = startInit(mode, [], ['sh', '-c', `trap "" TERM; touch ${ready}; while :; do sleep 0.05; done`], { timeoutMs: 25_000 });
     const pid = await init.initPid();
-    await sleep(300);
+    await waitFor('the app to be ready', () => existsSync(ready), 15_000).finally(dir.cleanup);
     process.kill(pid, 'SIGTERM');
     await sleep(4000);
     expect(isAlive(pid), 'the init gave up on the app').toBe(true);
@@ -75,7 +78,8 @@ describe.each(MODES)('stop signals, like tini (%s)', (mode) => {
   it.skipIf(skip).each([TERM, INT, QUIT])('the app exits on signal %i: the init exits with 128+N', async (sig) => {
     const init = startInit(mode, [], ['sleep', '30']);
     const pid = await init.initPid();
-    await sleep(300);
+    // a signal before the init is ready is another matter: see the report on early signals
+    await waitFor('the app', () => childrenOf(pid)[0], 15_000);
     process.kill(pid, sig);
     const r = await init.result;
     expect(r.timedOut).toBe(false);
@@ -88,7 +92,7 @@ describe.each(MODES)('stop signals, like tini (%s)', (mode) => {
       const log = `${dir.path}/signals`;
       const init = startInit(mode, mode === 'child' ? ['-s'] : [], ['sh', '-c', `trap "echo got >> ${log}; exit 0" ${sig}; echo ready >> ${log}; while :; do sleep 0.05; done`]);
       const pid = await init.initPid();
-      await waitFor('the app to be ready', () => lines(log).includes('ready'));
+      await waitFor('the app to be ready', () => lines(log).includes('ready'), 15_000);
       process.kill(pid, sig);
       const r = await init.result;
       expect(lines(log)).toEqual(['ready', 'got']);
