@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, cleanEnv, killAll, pid1Available, run, tempDir, type Mode } from '../e2e/harness.js';
-import { DOCUMENTED, FLAVOUR, TARGET, runInit, startInit, startWrapped } from './target.js';
+import { MODES, cleanEnv, pid1Available, run, tempDir, type Mode } from '../e2e/harness.js';
+import { DOCUMENTED, FLAVOUR, TARGET, killEverything, runInit, startInit, startWrapped } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 /** Runs the init through `wrapper` to its end. */
 const wrappedOutput = (mode: Mode, wrapper: string[], command: string[]) => startWrapped(mode, wrapper, [], command).result;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MODES, killAll, pid1Available } from '../e2e/harness.js';
-import { runInit } from './target.js';
+import { MODES, pid1Available } from '../e2e/harness.js';
+import { killEverything, runInit } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 const ALL_CODES = Array.from({ length: 256 }, (_, i) => i);
 // a sample for the slower checks: both ends, the shell's specials, Java's 143

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor } from '../e2e/harness.js';
-import { TARGET, initArgs } from './target.js';
+import { killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor } from '../e2e/harness.js';
+import { TARGET, initArgs, killEverything } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 // tini's parent-death test: with -p SIGUSR1 the kernel sends the init USR1 when its parent dies, and
 // the init passes it on like any other signal; the app records it. tini spells the signal SIGUSR1.

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { MODES, cleanEnv, isAlive, killAll, pid1Available, readText, sleep, tempDir, waitFor, type Mode } from '../e2e/harness.js';
-import { startInit } from './target.js';
+import { MODES, isAlive, pid1Available, readText, sleep, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { killEverything, markedTestEnv, startInit } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 /**
  * tini's process-group test: the app ignores the signal and waits for a child of its own that does
@@ -18,7 +18,7 @@ async function runGroupCase(mode: Mode, flags: string[], signal: 'SIGUSR1' | 'SI
   const dir = tempDir();
   try {
     const pidFile = join(dir.path, 'pid');
-    const init = startInit(mode, flags, groupApp(pidFile, signal.slice(3)), { env: env ? cleanEnv(env) : undefined, timeoutMs: 10_000 });
+    const init = startInit(mode, flags, groupApp(pidFile, signal.slice(3)), { env: markedTestEnv(env), timeoutMs: 10_000 });
     const pid = await init.initPid();
     await waitFor('the app\'s child', () => readText(pidFile).trim() || undefined, 15_000);
     process.kill(pid, signal);

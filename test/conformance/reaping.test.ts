@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { descendantsOf, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor, type Mode } from '../e2e/harness.js';
-import { DOCUMENTED, TARGET, initArgs, procStat, startInit } from './target.js';
+import { descendantsOf, isAlive, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { DOCUMENTED, TARGET, initArgs, killEverything, procStat, startInit } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 const zombiesUnder = (pid: number) => descendantsOf(pid).filter((p) => procStat(p)?.state === 'Z');
 

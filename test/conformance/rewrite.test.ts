@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MODES, killAll, pid1Available, run, tempDir } from '../e2e/harness.js';
+import { MODES, pid1Available, run, tempDir } from '../e2e/harness.js';
 import { sendEach, startLogger } from './logger.js';
-import { DOCUMENTED, FLAVOUR, TARGET, initArgs, lines } from './target.js';
+import { DOCUMENTED, FLAVOUR, TARGET, initArgs, killEverything, lines } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 // dumb-init's -r FROM:TO (tini has no such option): graceful-init spells it --rewrite and must
 // behave the same. Signals by number, as dumb-init takes them.

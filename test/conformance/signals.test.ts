@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { MODES, isAlive, killAll, pid1Available, sleep, tempDir } from '../e2e/harness.js';
+import { MODES, isAlive, pid1Available, sleep, tempDir } from '../e2e/harness.js';
 import { sendEach, startLogger } from './logger.js';
-import { lines, linesAtLeast, procStat, startInit } from './target.js';
+import { killEverything, lines, linesAtLeast, procStat, startInit } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 // HUP USR1 USR2 ALRM STKFLT CONT TSTP URG XCPU XFSZ VTALRM PROF WINCH IO PWR: tini forwards each of
 // them (it blocks every signal but the fault ones and TTIN/TTOU, and passes on what sigtimedwait gets)
@@ -86,7 +86,7 @@ describe.each(MODES)('signal forwarding, like tini (%s)', (mode) => {
     try {
       const log = join(dir.path, 'log');
       const parent = mode === 'pid1' ? '1' : '$PPID';
-      const r = await startInit(mode, [], ['sh', '-c', `trap "echo got-USR1 >> ${log}; exit 0" USR1; kill -USR1 ${parent}; while :; do sleep 0.05; done`]).result;
+      const r = await startInit(mode, [], ['sh', '-c', `trap "echo got-USR1 >> ${log}; exit 0" USR1; kill -USR1 ${parent}; while :; do sleep 0.05; done`], { timeoutMs: 10_000 }).result;
       expect(lines(log)).toEqual(['got-USR1']);
       expect(r.code).toBe(0);
     } finally {

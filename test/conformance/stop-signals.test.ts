@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { MODES, isAlive, killAll, pid1Available, sleep, tempDir, waitFor, childrenOf } from '../e2e/harness.js';
+import { MODES, isAlive, pid1Available, sleep, tempDir, waitFor, childrenOf } from '../e2e/harness.js';
 import { sendEach, startLogger } from './logger.js';
-import { DOCUMENTED, IS_GRACEFUL_INIT, lines, startInit } from './target.js';
+import { DOCUMENTED, IS_GRACEFUL_INIT, killEverything, lines, startInit } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 const TERM = 15;
 const INT = 2;

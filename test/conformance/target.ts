@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { BINARY, readText, run, start, waitFor, type Mode, type Result, type RunOptions, type Started } from '../e2e/harness.js';
+import { BINARY, killAll, killMarked, markedEnv, readText, run, start, waitFor, type Mode, type Result, type RunOptions, type Started } from '../e2e/harness.js';
 
 /**
  * The init under test: dist/graceful-init unless CONFORMANCE_BINARY names another one (/usr/bin/tini,
@@ -29,6 +29,23 @@ export const DOCUMENTED = {
   subreaperByDefault: IS_GRACEFUL_INIT,
 };
 
+/**
+ * Everything the suite starts carries this mark in its environment (unless a test gives the whole
+ * environment), so that an app whose init died, and which no longer descends from anything the
+ * harness knows, is still found and killed.
+ */
+const MARK = `conformance-${process.pid}`;
+const marked = (opts: RunOptions): RunOptions => ({ ...opts, env: opts.env ?? markedEnv(MARK) });
+
+/** The test's environment with `extra` and the mark. */
+export const markedTestEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => markedEnv(MARK, extra);
+
+/** For afterEach. */
+export function killEverything(): void {
+  killAll();
+  killMarked(MARK);
+}
+
 /** `init [flags] -- command...` as the target spells it. */
 export function initArgs(flags: string[], command: string[]): string[] {
   return [...flags, '--', ...command];
@@ -36,12 +53,12 @@ export function initArgs(flags: string[], command: string[]): string[] {
 
 /** Starts the target as PID 1 of a new PID namespace or as a plain child. */
 export function startInit(mode: Mode, flags: string[], command: string[], opts: RunOptions = {}): Started {
-  return start(mode, initArgs(flags, command), { ...opts, binary: TARGET });
+  return start(mode, initArgs(flags, command), { ...marked(opts), binary: TARGET });
 }
 
 /** Runs the target to its end. */
 export function runInit(mode: Mode, flags: string[], command: string[], opts: RunOptions = {}): Promise<Result> {
-  return run(mode, initArgs(flags, command), { ...opts, binary: TARGET });
+  return run(mode, initArgs(flags, command), { ...marked(opts), binary: TARGET });
 }
 
 /**
@@ -50,7 +67,7 @@ export function runInit(mode: Mode, flags: string[], command: string[], opts: Ru
  */
 export function startWrapped(mode: Mode, wrapper: string[], flags: string[], command: string[], opts: RunOptions = {}): Started {
   const [program, ...wrapperArgs] = wrapper;
-  return start(mode, [...wrapperArgs, TARGET, ...initArgs(flags, command)], { ...opts, binary: program });
+  return start(mode, [...wrapperArgs, TARGET, ...initArgs(flags, command)], { ...marked(opts), binary: program });
 }
 
 export const lines = (file: string): string[] => readText(file).split('\n').filter(Boolean);

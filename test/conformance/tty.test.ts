@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { MODES, killAll, killMarked, markedEnv, pid1Available, type Mode } from '../e2e/harness.js';
-import { TARGET, initArgs } from './target.js';
+import { MODES, killMarked, markedEnv, pid1Available, type Mode } from '../e2e/harness.js';
+import { TARGET, initArgs, killEverything } from './target.js';
 
-afterEach(killAll);
+afterEach(killEverything);
 
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
