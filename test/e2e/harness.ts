@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** GI_BINARY_UNDER_TEST runs the suite against another build (an older one, to see a test fail). */
 export const BINARY = process.env.GI_BINARY_UNDER_TEST ?? join(ROOT, 'dist', 'graceful-init');
-const BINARY_DEFAULT = BINARY;
 /** The test build (src/test-hooks.ts): hooks read GI_TEST_* variables; the shipped binary has none. */
 export const TEST_HOOKS_BINARY = join(ROOT, 'dist', 'test-hooks', 'graceful-init');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -35,7 +34,7 @@ export interface RunOptions {
   cwd?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
-  /** another build of the init (TEST_HOOKS_BINARY) */
+  /** the program to run instead of the built binary (TEST_HOOKS_BINARY; tini for the conformance suite) */
   binary?: string;
 }
 
@@ -58,13 +57,13 @@ const running = new Set<ChildProcess>();
 
 /** Starts the built binary, as PID 1 of a new PID namespace or as a plain child. */
 export function start(mode: Mode, args: string[], opts: RunOptions = {}): Started {
-  const BINARY = opts.binary ?? BINARY_DEFAULT;
+  const binary = opts.binary ?? BINARY;
   const [file, argv] =
     mode === 'pid1'
-      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', BINARY, ...args]]
+      ? [UNSHARE, ['--pid', '--fork', '--mount-proc', '--kill-child', binary, ...args]]
       : mode === 'pid1-noproc'
-        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', BINARY, ...args]]
-        : [BINARY, args];
+        ? [UNSHARE, ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '/bin/sh', '-c', 'umount -l /proc && exec "$0" "$@"', binary, ...args]]
+        : [binary, args];
   const child = spawn(file, argv, {
     env: opts.env ?? cleanEnv(),
     cwd: opts.cwd,
