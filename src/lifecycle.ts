@@ -88,14 +88,14 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 }
 
 /**
- * Real-time signals (Node cannot catch them) are forwarded by a C handler; USR1, kept blocked by
+ * Real-time signals (Node cannot catch them) and PIPE (Node ignores it) are forwarded by a C handler; USR1, kept blocked by
  * --disable-sigusr1 so that it never opens the inspector, is handed to our listener; a fault
  * signal sent from outside is ignored and a real fault kills the app before the init dies.
  */
 function takeSignalsNodeCannot(native: Native, log: Logger): void {
   const [min, max] = native.realtimeRange();
   const failed =
-    native.forwardSignals(Array.from({ length: max - min + 1 }, (_, i) => min + i)) ??
+    native.forwardSignals([signalNumber('SIGPIPE'), ...Array.from({ length: max - min + 1 }, (_, i) => min + i)]) ??
     native.guardFaults() ??
     native.unblockSignal(signalNumber('SIGUSR1'));
   if (failed) log.warn(`cannot take over real-time and fault signals (${failed})`);

@@ -12,8 +12,9 @@ const UNCATCHABLE = new Set<string>(['SIGKILL', 'SIGSTOP']);
 
 /**
  * Never forwarded by Node's listeners: KILL/STOP cannot be caught; CHLD is ours; the fault signals
- * belong to the native handler (a real fault, or ignored when sent from outside); PIPE is what our
- * own write to a closed stderr raises; TTIN/TTOU would only stop the app.
+ * belong to the native handler (a real fault, or ignored when sent from outside); PIPE is forwarded
+ * by the native handler too, which tells one sent from outside from one our own write raised;
+ * TTIN/TTOU would only stop the app.
  */
 const NOT_FORWARDED = new Set<string>([
   ...UNCATCHABLE, 'SIGCHLD', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS',
@@ -27,10 +28,10 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [...byNumber.entries
   .filter((name) => !NOT_FORWARDED.has(name));
 
 /**
- * Caught and never passed on: TTIN/TTOU/PIPE would stop or kill the init for nothing; ABRT/TRAP/SYS
+ * Caught and never passed on: TTIN/TTOU would stop the init for nothing; ABRT/TRAP/SYS
  * sent from outside are caught so that signal-exit never re-raises them (as PID 1 that would be lost).
  */
-export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTTIN', 'SIGTTOU', 'SIGPIPE', 'SIGABRT', 'SIGTRAP', 'SIGSYS'];
+export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTTIN', 'SIGTTOU', 'SIGABRT', 'SIGTRAP', 'SIGSYS'];
 
 /**
  * Other names for signals we already catch (POLL for IO, IOT for ABRT). Node emits an event per name,

@@ -33,8 +33,17 @@ function apply(opts: Options, spec: OptionSpec, raw: string | true, source: stri
   }
 }
 
+/** tini's variables, for images that set them: TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY. */
+function applyTiniEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
+  if (env.TINI_SUBREAPER) opts.subreaper = true;
+  if (env.TINI_KILL_PROCESS_GROUP) opts.processGroup = true;
+  const level = Number(env.TINI_VERBOSITY);
+  if (env.TINI_VERBOSITY !== undefined && Number.isInteger(level)) opts.verbosity = level <= 0 ? 'quiet' : level === 1 ? 'normal' : 'verbose';
+}
+
 /** Environment first, so that the command line wins; a list given on the command line replaces the env's. */
 function applyEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
+  applyTiniEnvironment(opts, env);
   for (const spec of OPTION_TABLE) {
     const name = envName(spec);
     if (name === null) continue;

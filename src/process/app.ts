@@ -57,7 +57,8 @@ export function launchNatively(native: Native, reapLoop: ReapLoop, request: Laun
       file,
       argv: request.argv,
       env: request.env,
-      newProcessGroup: request.processGroup || terminal,
+      // its own process group, as tini does: a signal to the init's group does not reach it twice
+      newProcessGroup: true,
       foreground: terminal,
       keepFds: request.keepFds,
       listenPid: request.listenPid,

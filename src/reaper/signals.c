@@ -1,8 +1,8 @@
 /*
  * Signals Node cannot handle, owned here:
- * - real-time signals (Node cannot listen for them): forwarded to the app straight from the
- *   handler with kill(2), which is async-signal-safe. Before the app exists they are counted and
- *   sent once its pid is known.
+ * - real-time signals (Node cannot listen for them) and PIPE sent from outside (Node ignores PIPE):
+ *   forwarded to the app straight from the handler with kill(2), which is async-signal-safe. Before
+ *   the app exists they are counted and sent once its pid is known.
  * - SEGV, BUS, FPE, ILL: one sent from outside (kill -SEGV) is ignored, as PID 1 would; a real
  *   fault first SIGKILLs the app, which would otherwise be orphaned, then goes on to the handler
  *   that was there before (V8's, then the default: the init dies).
@@ -40,7 +40,10 @@ static void drain(int sig) {
   }
 }
 
-static void on_forwarded(int sig) {
+static void on_forwarded(int sig, siginfo_t* info, void* context) {
+  (void)context;
+  /* the kernel raises PIPE in the init itself when one of its own writes finds no reader */
+  if (sig == SIGPIPE && info != NULL && info->si_pid == getpid()) return;
   __atomic_add_fetch(&g_pending[sig], 1, __ATOMIC_SEQ_CST);
   drain(sig);
 }
@@ -67,8 +70,8 @@ static napi_value ForwardSignals(napi_env env, napi_callback_info info) {
   if (!arg_int32_array(env, arg, &sigs, &n)) return NULL;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_forwarded;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_sigaction = on_forwarded;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigfillset(&sa.sa_mask);
   for (size_t i = 0; i < n; i++) {
     if (sigs[i] <= 0 || sigs[i] >= MAX_SIGNAL) return int32_value(env, EINVAL);

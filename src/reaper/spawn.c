@@ -58,6 +58,8 @@ static char* format_listen_pid(char* buf, size_t cap, pid_t pid) {
 struct spawn_request {
   const char* file;
   char** argv;
+  /* /bin/sh file args...: what execvp does for a script without #! (ENOEXEC) */
+  char** shell_argv;
   char** envp;
   const int32_t* keep;
   size_t n_keep;
@@ -103,7 +105,23 @@ static void run_child(int report_fd, const struct spawn_request* req) {
   sigemptyset(&none);
   (void)sigprocmask(SIG_SETMASK, &none, NULL);
   execve(req->file, req->argv, req->envp);
+  if (errno == ENOEXEC && req->shell_argv != NULL) {
+    execve("/bin/sh", req->shell_argv, req->envp);
+    errno = ENOEXEC;
+  }
   fail_in_child(report_fd, errno, STEP_EXECVE);
+}
+
+/* {"/bin/sh", file, argv[1..], NULL}, allocated before fork. */
+static char** shell_argv_for(const char* file, char** argv) {
+  size_t n = 0;
+  while (argv[n] != NULL) n++;
+  char** list = calloc(n + 2, sizeof *list);
+  if (list == NULL) return NULL;
+  list[0] = (char*)"/bin/sh";
+  list[1] = (char*)file;
+  for (size_t i = 1; i < n; i++) list[i + 1] = argv[i];
+  return list;
 }
 
 /* Pointers to each NUL-terminated entry of buf, NULL-terminated; NULL when out of memory. */
@@ -186,15 +204,17 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     return NULL;
   }
   result[RESULT_PID] = result[RESULT_ERRNO] = result[RESULT_STEP] = 0;
-  struct spawn_request req = {file, split_entries(argv_buf, argv_len), split_entries(env_buf, env_len),
+  struct spawn_request req = {file, split_entries(argv_buf, argv_len), NULL, split_entries(env_buf, env_len),
                               keep, n_keep, flags, nofile};
-  if (req.argv == NULL || req.envp == NULL) {
+  if (req.argv != NULL) req.shell_argv = shell_argv_for(file, req.argv);
+  if (req.argv == NULL || req.envp == NULL || req.shell_argv == NULL) {
     result[RESULT_ERRNO] = ENOMEM;
     result[RESULT_STEP] = STEP_MEMORY;
   } else {
     pid_t pid = spawn_child(&req, &result[RESULT_ERRNO], &result[RESULT_STEP]);
     if (pid > 0) result[RESULT_PID] = pid;
   }
+  free(req.shell_argv);
   free(req.argv);
   free(req.envp);
   return int32_value(env, result[RESULT_PID]);

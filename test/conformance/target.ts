@@ -27,6 +27,13 @@ export const DOCUMENTED = {
   termsLeftovers: IS_GRACEFUL_INIT,
   /** graceful-init registers as subreaper without -s; tini only warns that reaping won't work */
   subreaperByDefault: IS_GRACEFUL_INIT,
+  /**
+   * Node resets the signal mask and ignored signals it inherits before any of graceful-init's code
+   * runs, so the app starts with an empty mask and default dispositions (README, known limits)
+   */
+  keepsInheritedSignalState: !IS_GRACEFUL_INIT,
+  /** SYS is caught and not forwarded by graceful-init (as by tini); dumb-init forwards and rewrites it */
+  forwardsSys: FLAVOUR === 'dumb-init',
 };
 
 /**
