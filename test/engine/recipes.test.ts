@@ -89,7 +89,7 @@ describe.skipIf(!engine())('docker/examples built and run in a real engine (dock
         return r.status === 200 ? r : undefined;
       });
       expect(page.body).toMatch(/portable bundle/);
-      const top = await dockerMust(['top', id, '-eo', 'uid,args']);
+      const top = await dockerMust(['top', id, '-eo', 'pid,uid,args']);
       expect(top).toMatch(new RegExp(`65534\\s+${INIT.replace(/\//g, '\\/')}`));
       expect(top).toMatch(/65534\s+\/bin\/busybox httpd/);
       await dockerMust(['stop', '-t', '10', id]);
@@ -146,7 +146,7 @@ describe.skipIf(!engine())('docker/examples built and run in a real engine (dock
       await waitFor('the app', async () => (await httpGet(port, '/', 1000)).status === 200, 15_000);
       expect((await httpGet(port, '/')).body).toMatch(/^hello from pid \d+/);
       expect((await httpGet(status, '/readyz')).status).toBe(200);
-      expect(await dockerMust(['top', id, '-eo', 'uid,args'])).toMatch(/65532\s+\/nodejs\/bin\/node server\.mjs/);
+      expect(await dockerMust(['top', id, '-eo', 'pid,uid,args'])).toMatch(/65532\s+\/nodejs\/bin\/node server\.mjs/);
       const stopping = dockerRun(['stop', '-t', '30', id], 60_000);
       await waitFor('/readyz to turn 503', async () => (await httpGet(status, '/readyz', 1000)).status === 503);
       expect((await httpGet(port, '/')).status).toBe(200); // still serving while draining

@@ -80,7 +80,8 @@ function ping(socket) {
       res.on('end', () => resolve(res.statusCode === 200));
     });
     req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
   });
 }
 
