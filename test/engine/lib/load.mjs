@@ -79,22 +79,24 @@ export function nginxSite(dir, { slowBytes, rate }) {
   mkdirSync(www);
   writeFileSync(join(www, 'fast.txt'), 'ok\n');
   writeFileSync(join(www, 'slow.bin'), Buffer.alloc(slowBytes, 'x'));
-  return {
-    slowBytes,
-    volumes(port) {
-      const conf = join(dir, `conf.d-${port}`);
-      mkdirSync(conf, { recursive: true });
-      writeFileSync(
-        join(conf, 'site.conf'),
-        `server {
+  const mounts = (port) => {
+    const conf = join(dir, `conf.d-${port}`);
+    mkdirSync(conf, { recursive: true });
+    writeFileSync(
+      join(conf, 'site.conf'),
+      `server {
   listen 127.0.0.1:${port};
   access_log off;
   root /srv/www;
   location = /slow.bin { limit_rate ${rate}; limit_rate_after 0; }
 }
 `,
-      );
-      return ['-v', `${conf}:/etc/nginx/conf.d:ro`, '-v', `${www}:/srv/www:ro`];
-    },
+    );
+    return [[conf, '/etc/nginx/conf.d'], [www, '/srv/www']];
+  };
+  return {
+    slowBytes,
+    mounts,
+    volumes: (port) => mounts(port).flatMap(([host, path]) => ['-v', `${host}:${path}:ro`]),
   };
 }
