@@ -12,4 +12,4 @@ export interface Images {
 }
 export function cacheDir(): string;
 export function debianMirror(): { suite: string; mirror: string };
-export function prepareImages(daemon: Pick<Daemon, 'docker' | 'env'>, opts: { bundleTarball: string; log?: (line: string) => void }): Promise<Images>;
+export function prepareImages(daemon: Pick<Daemon, 'docker' | 'env'>, opts: { bundleTarball: string; log?: (line: string) => void; recipes?: Recipe[] }): Promise<Images>;

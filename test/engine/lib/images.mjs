@@ -193,7 +193,7 @@ export const RECIPES = ['alpine', 'distroless', 'nginx', 'scratch'];
  * Every base image, the init image and every recipe in docker/examples, built on the daemon.
  * Returns image names: { busybox, node, nginx, init, recipes: { alpine, distroless, nginx, scratch } }.
  */
-export async function prepareImages(daemon, { bundleTarball, log = () => {} }) {
+export async function prepareImages(daemon, { bundleTarball, log = () => {}, recipes: wanted = RECIPES }) {
   const roots = { busybox: busyboxRoot(log), node: nodeRoot(log), debian: debianRoot(log) };
   const images = {
     busybox: `gi-base/busybox:${roots.busybox.key}`,
@@ -212,7 +212,7 @@ export async function prepareImages(daemon, { bundleTarball, log = () => {} }) {
 
   const base = { alpine: images.busybox, distroless: images.node, nginx: images.nginx, scratch: images.busybox };
   const recipes = {};
-  for (const name of RECIPES) {
+  for (const name of wanted) {
     const t = Date.now();
     recipes[name] = `gi-test/${name}:recipe`;
     await dockerOk(daemon, [
