@@ -528,7 +528,7 @@ describe('docs/images.md', () => {
       const after = line.slice(line.indexOf('graceful-init'));
       for (const m of after.matchAll(/(?:^|[\s"[,])(--[a-z][a-z-]*)/g)) {
         const opt = m[1] as string;
-        if (['--from', '--platform', '--target', '--output', '--read-only', '--tmpfs', '--stop-timeout', '--rm', '--prefix', '--force'].includes(opt)) continue;
+        if (['--from', '--platform', '--target', '--output', '--read-only', '--tmpfs', '--stop-timeout', '--rm', '--prefix', '--force', '--init', '--user', '--build-arg'].includes(opt)) continue;
         expect(LONG_OPTIONS, `${opt} in: ${line.trim()}`).toContain(opt);
       }
     }

@@ -83,8 +83,7 @@ const BUSYBOX = '/bin/busybox';
 
 function busyboxRoot(log) {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is needed (apt-get install busybox-static)`);
-  const file = run('file', ['-L', BUSYBOX]);
-  if (!/statically linked/.test(file)) throw new Error(`${BUSYBOX} is not static (apt-get install busybox-static)`);
+  if (/INTERP/.test(run('readelf', ['-lW', BUSYBOX]))) throw new Error(`${BUSYBOX} is not static (apt-get install busybox-static)`);
   return cachedTar('busybox-root', [sha256File(BUSYBOX)], (out) => {
     const root = mkdtempSync(join(tmpdir(), 'gi-root-'));
     try {
