@@ -174,7 +174,7 @@ function debianRoot(log) {
   const mmdebstrap = run('mmdebstrap', ['--version']).trim();
   return cachedTar('debian-nginx-root', [suite, mirror, mmdebstrap, ...DEBIAN_PACKAGES], (out) => {
     run('mmdebstrap', [
-      '--variant=minbase', '--mode=root', '--format=tar',
+      '--variant=essential', '--mode=root', '--format=tar',
       `--include=${DEBIAN_PACKAGES.join(',')}`,
       '--aptopt=Acquire::Languages "none"',
       '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/locale/*',
