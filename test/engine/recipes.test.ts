@@ -10,10 +10,18 @@ const SUMMARY = /^graceful-init: shutdown on SIG\w+, .*, exit \d+$/m;
 
 afterEach(removeContainers);
 
-/** Zombies in the container's PID namespace, read from /proc by the container's own busybox. */
-async function zombies(id: string): Promise<number> {
-  const out = await dockerMust(['exec', id, '/bin/busybox', 'sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null']);
-  return out.split('\n').filter((l) => /\) Z /.test(l)).length;
+/** Processes in the container's PID namespace (state, command line), read by its own busybox. */
+async function processes(id: string): Promise<{ state: string; cmdline: string }[]> {
+  const script = 'for p in /proc/[0-9]*; do s=$(cat $p/stat 2>/dev/null) || continue; echo "${s#*) } @$(tr "\\0" " " < $p/cmdline)"; done';
+  const out = await dockerMust(['exec', id, '/bin/busybox', 'sh', '-c', script]);
+  return [...out.matchAll(/^(\S) .*@(.*)$/gm)].map((m) => ({ state: m[1] as string, cmdline: m[2] as string }));
+}
+
+/** Once the orphans (sleep 0.3) have exited: how many processes are left as zombies. */
+async function zombiesAfterOrphansExit(id: string): Promise<number> {
+  await waitFor('the orphans to exit', async () => !(await processes(id)).some((p) => p.state !== 'Z' && p.cmdline.startsWith('sleep 0.3')), 15_000);
+  await sleep(300); // time to reap them
+  return (await processes(id)).filter((p) => p.state === 'Z').length;
 }
 
 /** Five orphans that exit after 0.3 s, reparented to PID 1 (or to the subreaper), then sleep. */
@@ -58,9 +66,8 @@ describe.skipIf(!engine())('docker/examples built and run in a real engine (dock
       const control = await runDetached(['--entrypoint', '/bin/busybox', images().recipes.scratch, ...ORPHANS]);
       await waitLog(id, /spawned/);
       await waitLog(control, /spawned/);
-      await sleep(1500);
-      expect(await zombies(control)).toBe(5);
-      expect(await zombies(id)).toBe(0);
+      expect(await zombiesAfterOrphansExit(control)).toBe(5);
+      expect(await zombiesAfterOrphansExit(id)).toBe(0);
     });
 
     it('docker stop -t 6, the app ignores TERM: the init kills it at its own deadline, its summary is logged before Docker would SIGKILL', async () => {
@@ -119,8 +126,7 @@ describe.skipIf(!engine())('docker/examples built and run in a real engine (dock
     it('not PID 1, it still reaps what the app orphans (child subreaper)', async () => {
       const id = await runDetached(['--init', images().recipes.scratch, ...ORPHANS]);
       await waitLog(id, /spawned/);
-      await sleep(1500);
-      expect(await zombies(id)).toBe(0);
+      expect(await zombiesAfterOrphansExit(id)).toBe(0);
     });
   });
 

@@ -172,15 +172,17 @@ const DEBIAN_PACKAGES = ['nginx'];
 function debianRoot(log) {
   const { suite, mirror } = debianMirror();
   const mmdebstrap = run('mmdebstrap', ['--version']).trim();
-  return cachedTar('debian-nginx-root', [suite, mirror, mmdebstrap, ...DEBIAN_PACKAGES], (out) => {
-    run('mmdebstrap', [
-      '--variant=essential', '--mode=root', '--format=tar',
-      `--include=${DEBIAN_PACKAGES.join(',')}`,
-      '--aptopt=Acquire::Languages "none"',
-      '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/locale/*',
-      '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-include=/usr/share/doc/*/copyright',
-      suite, out, mirror,
-    ], { input: '', timeout: 300_000 }); // stdin not a terminal: mmdebstrap would read sources from it
+  // essential packages and nginx only: nothing is installed into the image afterwards (no apt)
+  const options = [
+    '--variant=essential', '--mode=root', '--format=tar',
+    `--include=${DEBIAN_PACKAGES.join(',')}`,
+    '--aptopt=Acquire::Languages "none"',
+    '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/locale/*',
+    '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-include=/usr/share/doc/*/copyright',
+  ];
+  return cachedTar('debian-nginx-root', [suite, mirror, mmdebstrap, ...options], (out) => {
+    // stdin empty: mmdebstrap reads more apt sources from a stdin that is not a terminal
+    run('mmdebstrap', [...options, suite, out, mirror], { input: '', timeout: 600_000 });
   }, log);
 }
 
