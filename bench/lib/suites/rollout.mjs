@@ -158,7 +158,7 @@ async function rollout(daemon, variant, site, nginx) {
 
 export function variants(images) {
   return [
-    { id: 'init', label: 'nginx under `docker run --init`', image: images.nginx, runArgs: ['--init'], control: true },
+    { id: 'init', label: "nginx under Docker's init (tini)", image: images.nginx, runArgs: ['--init'], control: true },
     { id: 'sleep', label: `the same, \`sleep ${SLEEP_S}\` before the stop`, image: images.nginx, runArgs: ['--init'], sleepS: SLEEP_S },
     { id: 'graceful', label: 'graceful-init, docker/examples/nginx', image: images.recipes.nginx, runArgs: READ_ONLY },
   ];
@@ -215,7 +215,7 @@ export function renderRollout(result) {
     return `| ${v.label} | ${failed} of ${total}${why ? ` (${why})` : ''} | ${(median(v.runs.map((r) => r.durationMs)) / 1000).toFixed(1)} s | ${verdict} |`;
   });
   return [
-    `Rolling update in a real engine (\`npm run bench -- --rollout\`): 2 replicas behind a load balancer that drops a replica ${params.propagationMs / 1000} s after its stop begins, constant load, ${Object.values(out)[0].runs.length} rollouts each:`,
+    `Rolling update in a real engine (bench/lib/suites/rollout.mjs): 2 replicas behind a load balancer that drops a replica ${params.propagationMs / 1000} s after its stop begins, constant load, ${Object.values(out)[0].runs.length} rollouts each:`,
     '',
     '| replicas | failed requests | rollout (median) | |',
     '| --- | --- | --- | --- |',
