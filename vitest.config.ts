@@ -14,10 +14,13 @@ export default defineConfig({
         test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/engine/**', '**/node_modules/**'] },
       },
       {
-        // real container engines: one private dockerd per run, started only when these files run
+        // real container engines: one private dockerd per run, started only when these files run;
+        // after the other tests (groupOrder), so that their timing does not share the machine with
+        // container builds and loads
         extends: true,
         test: {
           name: 'engine',
+          sequence: { groupOrder: 1 },
           include: ['test/engine/**/*.test.ts'],
           globalSetup: ['test/engine/global-setup.ts'],
           testTimeout: 120_000,
