@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline] [-- --no-build|--build]
+// npm run bench -- --rollout [--quick]: the rolling update in a real engine (bench/lib/suites/rollout.mjs)
 //
 // graceful-init beside tini, dumb-init and catatonit (Debian packages, installed with apt-get when
 // missing and root) and a control that fails on purpose. Every init runs as PID 1 of a fresh PID
@@ -17,6 +18,7 @@ import { forward } from './lib/suites/forward.mjs';
 import { reap } from './lib/suites/reap.mjs';
 import { nginxRollout } from './lib/suites/nginx.mjs';
 import { deadline } from './lib/suites/deadline.mjs';
+import { renderRollout, rolloutBench } from './lib/suites/rollout.mjs';
 
 const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline'];
 
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     else if (a === '--no-build') opts.build = 'never';
     else if (a === '--wait-quiet') opts.waitQuiet = true;
     else if (a === '--render') opts.render = true;
+    else if (a === '--rollout') opts.rollout = true;
     else if (a === '-h' || a === '--help') opts.help = true;
     else if (a.startsWith('--only')) {
       opts.only = value().split(',').map((s) => s.trim());
@@ -80,6 +83,8 @@ const HELP = `usage: npm run bench [-- options]
   --burst N        orphans released at once in the reaping burst (default 2000)
   --wait-quiet     first wait (up to 10 minutes) until the 1-minute load average is below 0.3 per core
   --render         measure nothing: rebuild the table, latest.md and latest.svg from latest.json
+  --rollout        only the rolling update in a real engine (a private dockerd; 3 rollouts a variant,
+                   1 with --quick); writes rollout.{json,md}
 `;
 
 function cpuModel() {
@@ -109,6 +114,7 @@ async function main() {
     return 0;
   }
   if (opts.render) return render(opts.out);
+  if (opts.rollout) return rolloutMain(opts);
   const config = CONFIGS[opts.quick ? 'quick' : 'full'];
   const began = Date.now();
   const notes = [];
@@ -229,6 +235,34 @@ function render(out) {
   void _old;
   publish(out, data);
   process.stdout.write(`\nrewrote ${join(out, 'latest.{json,md,svg}')} from the samples in latest.json\n`);
+  return 0;
+}
+
+async function rolloutMain(opts) {
+  const began = Date.now();
+  const notes = [];
+  const progress = (what) => process.stderr.write(`bench: ${what} (${((Date.now() - began) / 1000).toFixed(0)} s)\n`);
+  if (opts.waitQuiet) await waitQuiet(progress);
+  const result = await rolloutBench({ rounds: opts.quick ? 1 : 3, progress, notes });
+  const meta = {
+    date: new Date().toISOString(),
+    cpu: cpuModel(),
+    cores: cpus().length,
+    kernel: release(),
+    gitCommit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? null,
+    nginx: debVersion('nginx'),
+    loadAverage1m: loadavg()[0],
+    durationS: Math.round((Date.now() - began) / 1000),
+    notes,
+  };
+  const md = renderRollout(result);
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(join(opts.out, 'rollout.json'), `${JSON.stringify({ meta, ...result }, null, 2)}\n`);
+  writeFileSync(join(opts.out, 'rollout.md'), md);
+  process.stdout.write(`\n${md}\nwrote ${join(opts.out, 'rollout.{json,md}')} in ${meta.durationS} s\n`);
+  const graceful = result.out.graceful.runs.reduce((n, r) => n + r.failed, 0);
+  const control = result.out.init.runs.reduce((n, r) => n + r.failed, 0);
+  process.stdout.write(`${graceful === 0 ? 'PASS' : 'MISS'}  graceful-init: 0 failed requests (${graceful})\ncontrol ${control > 0 ? 'PASS' : 'MISS'}: nginx under docker run --init fails (${control})\n`);
   return 0;
 }
 

@@ -1,12 +1,14 @@
-// docker/: the Dockerfiles and the Kubernetes Deployment cannot be built or applied here (no Docker
-// engine, no cluster), so they are checked against what they rely on: the files parse; every path
-// they COPY out of the build or out of the graceful-init image is in the real bundle tarball; the
-// options and GRACEFUL_INIT_* variables they use are real (the binary's own parser and --check
-// judge them, so a renamed option fails here); the grace periods agree.
+// docker/: static checks of the Dockerfiles and the Kubernetes Deployment, against what they rely on:
+// the files parse; every path they COPY out of the build or out of the graceful-init image is in the
+// real bundle tarball; the options and GRACEFUL_INIT_* variables they use are real (the binary's own
+// parser and --check judge them, so a renamed option fails here); the grace periods agree; the
+// Deployment is valid against the Kubernetes API schema. test/engine builds and runs the recipes in
+// a real engine.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/cli/duration.js';
 import { OPTION_TABLE, envName } from '../src/cli/options.js';
@@ -461,7 +463,17 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(plan).toMatch(/pre-stop 1: nginx -s quit/);
   });
 
-  it('probes and the preStop hook use the status endpoint, reachable from the kubelet', () => {
+  it('is a valid apps/v1 Deployment for the Kubernetes API schema (kubernetes-models)', () => {
+    const docs = parseAllDocuments(readFileSync(join(DOCKER, 'kubernetes', 'deployment.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    expect(() => new Deployment(deployment as ConstructorParameters<typeof Deployment>[0]).validate()).not.toThrow();
+    // the validator can say no: a grace period written as a string is not an integer
+    const broken = structuredClone(deployment) as unknown as { spec: { template: { spec: { terminationGracePeriodSeconds: unknown } } } };
+    broken.spec.template.spec.terminationGracePeriodSeconds = '45';
+    expect(() => new Deployment(broken as ConstructorParameters<typeof Deployment>[0]).validate()).toThrow(/terminationGracePeriodSeconds/);
+  });
+
+  it('the probes ask the app (its own port); the preStop hook uses the status endpoint, reachable from the kubelet', () => {
     const { container, env } = load();
     const addr = env.GRACEFUL_INIT_STATUS_ADDR as string;
     const m = /^(.*):(\d+)$/.exec(addr);
@@ -469,28 +481,26 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(['0.0.0.0', '[::]', '']).toContain(m?.[1]); // the kubelet connects to the pod IP
     const statusPort = Number(m?.[2]);
     const portOf = (p: string | number) => (typeof p === 'number' ? p : container.ports?.find((x) => x.name === p)?.containerPort);
-    const hooks = {
-      readiness: container.readinessProbe?.httpGet,
-      liveness: container.livenessProbe?.httpGet,
-      preStop: container.lifecycle?.preStop?.httpGet,
-    };
-    expect(hooks.readiness?.path).toBe('/readyz');
-    expect(hooks.liveness?.path).toBe('/healthz');
-    expect(hooks.preStop?.path).toBe('/prestop');
-    for (const [what, get] of Object.entries(hooks)) expect(portOf(get?.port as string | number), what).toBe(statusPort);
-    // the paths are the ones the option documents
+    // /readyz and /healthz of the init say nothing about nginx (until the init can ask the app)
+    for (const probe of [container.readinessProbe?.httpGet, container.livenessProbe?.httpGet]) {
+      expect(portOf(probe?.port as string | number)).toBe(80);
+      expect(probe?.path).toBe('/');
+    }
+    const preStop = container.lifecycle?.preStop?.httpGet;
+    expect(preStop?.path).toBe('/prestop');
+    expect(portOf(preStop?.port as string | number)).toBe(statusPort);
+    // the path is one the option documents
     const help = OPTION_TABLE.find((o) => o.long === 'status-addr')?.help ?? '';
-    for (const get of Object.values(hooks)) expect(help).toContain(get?.path);
+    expect(help).toContain('/prestop');
   });
 
-  it('the real status endpoint answers those paths: ready, then /prestop stops the app and answers when it has exited', async () => {
+  it('the real status endpoint answers /prestop: it stops the app and answers when it has exited', async () => {
     const { container } = load();
     const port = await freePort();
     const init = spawn(BINARY, ['--status-addr', `127.0.0.1:${port}`, '--', 'sleep', '30'], { stdio: 'ignore' });
     try {
       const exited = new Promise<number | null>((r) => init.on('close', r));
-      await waitFor('the status endpoint', async () => (await httpGet(port, container.readinessProbe?.httpGet?.path as string, 500)).status === 200);
-      expect((await httpGet(port, container.livenessProbe?.httpGet?.path as string)).status).toBe(200);
+      await waitFor('the status endpoint', async () => (await httpGet(port, '/readyz', 500)).status === 200);
       const hook = await httpGet(port, container.lifecycle?.preStop?.httpGet?.path as string, 10_000);
       expect(hook.status).toBe(200);
       expect(await exited).toBe(143); // sleep ended by the TERM of the stop step
@@ -518,7 +528,7 @@ describe('docs/images.md', () => {
       const after = line.slice(line.indexOf('graceful-init'));
       for (const m of after.matchAll(/(?:^|[\s"[,])(--[a-z][a-z-]*)/g)) {
         const opt = m[1] as string;
-        if (['--from', '--platform', '--target', '--output', '--read-only', '--tmpfs', '--stop-timeout', '--rm', '--prefix', '--force'].includes(opt)) continue;
+        if (['--from', '--platform', '--target', '--output', '--read-only', '--tmpfs', '--stop-timeout', '--rm', '--prefix', '--force', '--init', '--user', '--build-arg'].includes(opt)) continue;
         expect(LONG_OPTIONS, `${opt} in: ${line.trim()}`).toContain(opt);
       }
     }
