@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { dist, packageVersion, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
-import { runScript } from './lib/run.mjs';
+import { fail, runScript } from './lib/run.mjs';
 import { injectSea, writeSeaBlob } from './lib/sea.mjs';
 
 const testHooks = process.argv.includes('--test-hooks');
@@ -27,7 +27,7 @@ function addonAssetHash() {
 }
 
 async function bundleJs(outfile) {
-  await build({
+  const options = {
     entryPoints: [join(root, 'src', 'main.ts')],
     outfile,
     bundle: true,
@@ -45,7 +45,9 @@ async function bundleJs(outfile) {
       'import.meta.dirname': '__dirname',
     },
     logLevel: 'warning',
-  });
+  };
+  // esbuild has printed its errors already; its exception would only repeat them with a stack
+  await build(options).catch(() => fail('esbuild could not bundle src/main.ts (errors above)'));
 }
 
 /** Made by the same Node version it is injected into (the blob format is per version). */
