@@ -12,8 +12,9 @@
 //
 //   node scripts/bundle.mjs [--arch x64|arm64] [--no-build] [--if-stale] [--json]
 //
-//   --no-build   use the executable and addon already in dist/ (default: run the build first)
-//   --if-stale   reuse the tarball when it was made from the same inputs (tests use this)
+//   --no-build   never build: use the executable and addon already in dist/ (default: build first)
+//   --if-stale   build only what is missing, and reuse the tarball when it was made from the same
+//                inputs (the test setup uses this)
 //   --json       print a JSON summary (tarball path, version, sizes, file list) on stdout
 //
 // Why a fixed prefix: the ELF interpreter must be an absolute path. The rpath is "$ORIGIN/../lib"
@@ -22,7 +23,7 @@
 // so without /proc only the absolute entry works. It is a DT_RPATH (not RUNPATH): searched before
 // LD_LIBRARY_PATH, so an image's LD_LIBRARY_PATH cannot pull in a foreign libc.
 //
-// Order matters: build.mjs strips the runtime *before* postject injects the SEA blob (strip after
+// Order matters: the build (scripts/lib/sea.mjs) strips the runtime *before* postject injects the SEA blob (strip after
 // injection loses it); patchelf runs here, after injection, and the result is smoke-tested.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -115,6 +116,7 @@ function reusableSummary(inputs) {
   }
 }
 
+/** Both inputs are ELF files of the target's architecture; returns the executable's dynamic loader. */
 function checkInputs() {
   const binary = elfInfo(target.binary);
   for (const [file, info] of [[target.binary, binary], [target.addon, elfInfo(target.addon)]]) {
@@ -170,6 +172,7 @@ function copyAddon(libDir) {
   run('patchelf', ['--force-rpath', '--set-rpath', '$ORIGIN', addon]);
 }
 
+/** Every library that an ELF file of the bundle needs is in the bundle. */
 function checkSelfContained(stage, exe, libDir) {
   const inBundle = new Set(readdirSync(libDir));
   for (const file of [exe, ...[...inBundle].map((name) => join(libDir, name))]) {
@@ -216,9 +219,9 @@ function writeLicencesAndBillOfMaterials(shareDir, manifest, interpName) {
 function smokeTest(stage, interpName) {
   let runner = [];
   if (!nativeArch) {
-    const qemu = target.qemu.find(have);
+    const qemu = target.qemu?.find(have);
     if (!qemu) {
-      say(`bundle: not smoke-tested: linux-${arch} cannot run here (no ${target.qemu.join(' or ')})`);
+      say(`bundle: not smoke-tested: linux-${arch} cannot run here (no ${target.qemu?.join(' or ') ?? 'emulator'})`);
       return;
     }
     runner = [qemu];
