@@ -76,7 +76,7 @@ export interface OptionSpec {
   short?: string;
   /** name of the value in --help; absent for flags */
   value?: string;
-  list?: { envSeparator: ',' | '\n' };
+  list?: { envSeparator: ',' | '\n'; reset(opts: Options): void };
   help: string;
   /** shown in --help and the README */
   defaultText?: string;
@@ -163,7 +163,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: (o, raw) => { o.logFormat = oneOf(String(raw), ['text', 'json'] as const); },
   },
   {
-    long: 'remap-exit', short: 'e', value: 'CODE', list: { envSeparator: ',' }, section: 'process',
+    long: 'remap-exit', short: 'e', value: 'CODE', list: { envSeparator: ',', reset: (o) => (o.remapExit = []) }, section: 'process',
     help: 'treat exit status CODE of the app as 0 (e.g. 143 for Java); repeatable',
     set: (o, raw) => { o.remapExit.push(exitCode(String(raw))); },
   },
@@ -199,7 +199,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: (o, raw) => { o.stopSignal = parseCatchableSignal(String(raw)); },
   },
   {
-    long: 'rewrite', value: 'FROM:TO', list: { envSeparator: ',' }, section: 'shutdown',
+    long: 'rewrite', value: 'FROM:TO', list: { envSeparator: ',', reset: (o) => (o.rewrite = new Map()) }, section: 'shutdown',
     help: 'send TO instead of FROM whenever FROM is forwarded (TO 0 drops it); repeatable',
     set: (o, raw) => { const [from, to] = rewriteRule(String(raw)); o.rewrite.set(from, to); },
   },
@@ -209,7 +209,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: duration('drainDelayMs'),
   },
   {
-    long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n' }, section: 'shutdown',
+    long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n', reset: (o) => (o.preStop = []) }, section: 'shutdown',
     help: 'run CMD (split like a shell, run without one) after the drain; repeatable, in order',
     set: (o, raw) => { o.preStop.push(preStopCommand(String(raw))); },
   },

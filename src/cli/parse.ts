@@ -56,13 +56,6 @@ function applyEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
   }
 }
 
-function resetList(opts: Options, spec: OptionSpec): void {
-  const fresh = defaultOptions();
-  if (spec.long === 'remap-exit') opts.remapExit = fresh.remapExit;
-  if (spec.long === 'rewrite') opts.rewrite = fresh.rewrite;
-  if (spec.long === 'pre-stop') opts.preStop = fresh.preStop;
-}
-
 export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): Invocation {
   const options = defaultOptions();
   applyEnvironment(options, env);
@@ -71,7 +64,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   const take = (spec: OptionSpec, name: string, inline: string | undefined, next: () => string | undefined) => {
     if (spec.list && !listsSeen.has(spec)) {
       listsSeen.add(spec);
-      resetList(options, spec);
+      spec.list.reset(options);
     }
     if (!spec.value) {
       if (inline !== undefined) throw new UsageError(`${name} takes no value`);

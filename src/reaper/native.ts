@@ -47,7 +47,8 @@ function packEntries(entries: readonly (string | Buffer)[]): Buffer {
 export class Native {
   private readonly spawnResult = new Int32Array(3);
 
-  constructor(private readonly addon: Addon) {}
+  /** the raw functions, for the modules that wrap their own part (src/traffic) */
+  constructor(readonly addon: Addon) {}
 
   reap(owned: Int32Array, out: Int32Array): number {
     return this.addon.reap(owned, out);
