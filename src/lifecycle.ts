@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { watchAppTraffic } from './app-traffic.js';
 import type { Options } from './cli/options.js';
 import { ExitError } from './errors.js';
 import type { Logger } from './log.js';
@@ -62,8 +63,11 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 
   const leftovers = leftoversOf(() => running.signalTarget);
   const unguard = guardTreeOnExit(leftovers);
+  let ownAccepts = 0;
+  status?.on('connection', () => ownAccepts++);
+  const traffic = watchAppTraffic(native, options, log, () => ownAccepts);
   const forward = (signal: NodeJS.Signals) => forwardSignal(plan, running, signal, log);
-  shutdown = new Shutdown(plan, appTarget(running, leftovers), forward, log);
+  shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic }, forward, log);
   const stop = shutdown;
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
 
@@ -73,6 +77,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
   const left = await stopLeftovers(leftovers, stop, plan, log);
   stop.dispose();
+  traffic?.stop();
   unguard();
 
   const code = remapStatus(exit.status, options.remapExit);

@@ -1,6 +1,6 @@
 // First: from here on no signal is lost, even before the app exists.
 import { inbox } from './signal-inbox.js';
-import { sealProcessStdio } from './seal-stdio.js';
+import { sealProcessStdio } from './output/seal-stdio.js';
 import { inheritedDescriptors } from './process/inherited-fds.js';
 import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
@@ -9,6 +9,7 @@ import { ExitError } from './errors.js';
 import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { planShutdown } from './plan.js';
+import { useNativeWrites } from './output/fd-writer.js';
 import { loadNative } from './reaper/load.js';
 import type { Native } from './reaper/native.js';
 import { describePlan } from './render.js';
@@ -46,6 +47,7 @@ process.on('uncaughtException', (err) => {
 
 function loadNativeOrExplain(requireReaper: boolean, reaperPath: string | null): Native | null {
   const loaded = loadNative(reaperPath);
+  useNativeWrites(loaded.native);
   if (loaded.native) {
     log.debug('native reaper loaded', { from: loaded.from });
     return loaded.native;

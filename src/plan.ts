@@ -7,7 +7,12 @@ export interface ShutdownPlan {
   /** fixed stop signal, or null to send the one received (after --rewrite) */
   stopSignal: NodeJS.Signals | null;
   rewrite: ReadonlyMap<NodeJS.Signals, NodeJS.Signals | null>;
+  /** the drain, or its maximum with drainQuietMs */
   drainMs: number;
+  drainQuietMs: number | null;
+  drainMinMs: number;
+  /** before the stop signal, the longest wait for requests in flight */
+  waitIdleMs: number | null;
   preStop: readonly string[];
   /** per command; null: bounded by the stop window */
   preStopTimeoutMs: number | null;
@@ -34,6 +39,9 @@ export function planShutdown(options: Options): ShutdownPlan {
     stopSignal: options.stopSignal,
     rewrite: options.rewrite,
     drainMs: options.drainDelayMs,
+    drainQuietMs: options.drainQuietMs,
+    drainMinMs: options.drainMinMs,
+    waitIdleMs: options.waitIdleMs,
     preStop: options.preStop,
     preStopTimeoutMs: options.preStopTimeoutMs,
     preStopWaitMs: hasPreStop ? options.preStopWaitMs : 0,

@@ -1,28 +1,48 @@
-import { writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
+import { writerFor } from './output/fd-writer.js';
+import { PrefixedLines } from './output/prefixed-lines.js';
 import { appEnvironment } from './process/app-env.js';
 import { trackOwned, untrackOwned } from './process/owned-pids.js';
 
 export interface PreStopResult {
   command: string;
   outcome: 'ok' | 'failed' | 'timed-out' | 'not-run';
+  /** bounded, one line: "exit 3", "killed by SIGSEGV", "could not start: EAGAIN", ... */
   detail: string;
   durationMs: number;
+  /** output lines longer than 4 KiB, written cut with a marker */
+  cutLines: number;
+  /** output lines the init could not write at once (its stdout/stderr full) and dropped */
+  droppedLines: number;
 }
 
+/** After the command exits, how long its output is still read (a background process may hold the pipe). */
+const DRAIN_AFTER_EXIT_MS = 100;
+
+type Ending =
+  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'spawn-error'; code: string }
+  | { kind: 'timeout' };
+
 /**
- * One pre-stop command, without a shell, output passed through line by line with a prefix.
- * Never rejects: whatever happens, the shutdown sequence goes on.
+ * One pre-stop command, without a shell, in a process group of its own, its output passed through
+ * line by line with a prefix. The step ends when the command exits (whatever still holds its output)
+ * or at `timeoutMs`, when its whole process group gets SIGKILL. Never rejects.
  */
 export async function runPreStop(command: string, index: number, timeoutMs: number, log: Logger): Promise<PreStopResult> {
   const started = Date.now();
+  let cutLines = 0;
+  let droppedLines = 0;
   const done = (outcome: PreStopResult['outcome'], detail: string): PreStopResult => ({
     command,
     outcome,
     detail,
     durationMs: Date.now() - started,
+    cutLines,
+    droppedLines,
   });
   let argv: string[];
   try {
@@ -35,6 +55,8 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   log.debug(`pre-stop ${index}: running`, { command });
   const subprocess = execa(file, args, {
     stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
     // the app's environment: under the npm entry the init's own NODE_OPTIONS is not the app's
     env: appEnvironment(process.env),
     extendEnv: false,
@@ -42,47 +64,121 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
     reject: false,
     // our own clean-up runs at exit; execa's would install signal-exit signal handlers of its own
     cleanup: false,
-    timeout: Math.max(1, timeoutMs),
-    forceKillAfterDelay: 1000,
+    // a process group (and session) of its own: a timeout kills the command and all it started
+    detached: true,
   });
-  if (subprocess.pid !== undefined) trackOwned(subprocess.pid);
-  const prefix = `graceful-init: pre-stop ${index}: `;
-  passLines(subprocess.stdout, 1, prefix);
-  passLines(subprocess.stderr, 2, prefix);
-  const result = await subprocess;
-  if (subprocess.pid !== undefined) untrackOwned(subprocess.pid);
+  // settles with a result, never rejects (reject: false); the step does not wait for it
+  void subprocess.then(
+    () => {},
+    () => {},
+  );
+  const pid = subprocess.pid;
+  if (pid !== undefined) {
+    trackOwned(pid);
+    // libuv collects it; until then the native reaper must leave it alone, even after the step ended
+    subprocess.once('exit', () => untrackOwned(pid));
+  }
 
-  if (result.timedOut) {
-    log.warn(`pre-stop ${index}: "${command}" did not finish within ${timeoutMs}ms and was killed`);
+  const prefix = `graceful-init: pre-stop ${index}: `;
+  const streams = [pass(subprocess.stdout, 1, prefix), pass(subprocess.stderr, 2, prefix)];
+
+  const ending = await new Promise<Ending>((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(1, timeoutMs));
+    const settle = (e: Ending) => {
+      clearTimeout(timer);
+      resolve(e);
+    };
+    subprocess.once('exit', (code, signal) => settle({ kind: 'exit', code, signal }));
+    subprocess.once('error', (err: NodeJS.ErrnoException) => {
+      // after a successful spawn an 'error' is about signalling it, not its end
+      if (subprocess.pid === undefined) settle({ kind: 'spawn-error', code: err.code ?? 'unknown error' });
+    });
+    if (pid === undefined) {
+      // execa met a synchronous spawn failure and stands in a child that never emits 'exit'
+      subprocess.then(
+        (r) => settle({ kind: 'spawn-error', code: (r as { code?: string }).code ?? 'unknown error' }),
+        (e: NodeJS.ErrnoException) => settle({ kind: 'spawn-error', code: e.code ?? 'unknown error' }),
+      );
+    }
+  });
+
+  if (ending.kind === 'timeout' && pid !== undefined) killGroup(pid);
+  await Promise.race([Promise.all(streams.map((s) => s.ended)), new Promise((r) => setTimeout(r, DRAIN_AFTER_EXIT_MS))]);
+  for (const s of streams) {
+    s.stop();
+    cutLines += s.lines.cutLines;
+    droppedLines += s.dropped();
+  }
+
+  if (ending.kind === 'timeout') {
+    log.warn(`pre-stop ${index}: "${command}" did not finish within ${timeoutMs}ms and was killed, with its process group`);
     return done('timed-out', `killed after ${timeoutMs}ms`);
   }
-  if (result.failed) {
-    const code = (result as { code?: string }).code;
-    const detail =
-      code === 'ENOENT' ? `"${file}" not found` : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode ?? '?'}`;
+  if (ending.kind === 'spawn-error') {
+    const detail = ending.code === 'ENOENT' ? `"${file}" not found` : `could not start: ${ending.code}`;
     log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
     return done('failed', detail);
   }
-  return done('ok', 'exit 0');
+  if (ending.code === 0) return done('ok', 'exit 0');
+  const detail = ending.signal ? `killed by ${ending.signal}` : ending.code !== null ? `exit ${ending.code}` : 'exit status unknown';
+  log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
+  return done('failed', detail);
 }
 
-function passLines(stream: NodeJS.ReadableStream | null, fd: number, prefix: string): void {
-  if (!stream) return;
-  let partial = '';
-  const write = (text: string) => {
-    try {
-      writeSync(fd, text);
-    } catch {
-      // the init's own stdio is gone; the command still runs
-    }
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+interface Passing {
+  lines: PrefixedLines;
+  /** settles when the stream ended (EOF, error or stop) */
+  ended: Promise<void>;
+  /** stops reading: what is still unread is discarded, a partial last line is written */
+  stop(): void;
+  dropped(): number;
+}
+
+function pass(stream: Readable | null | undefined, fd: 1 | 2, prefix: string): Passing {
+  const out = writerFor(fd);
+  let dropped = 0;
+  const lines = new PrefixedLines(prefix, (chunk) => {
+    if (!out.write(chunk)) dropped += countLines(chunk);
+  });
+  let finished = false;
+  let markEnded: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    lines.end();
+    markEnded();
   };
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    if (lines.length > 0) write(lines.map((l) => prefix + l).join('\n') + '\n');
-  });
-  stream.on('end', () => {
-    if (partial !== '') write(`${prefix}${partial}\n`);
-  });
+  if (!stream) finish();
+  else {
+    stream.on('data', (chunk: Buffer) => {
+      if (!finished) lines.push(chunk);
+    });
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.on('error', finish);
+  }
+  return {
+    lines,
+    ended,
+    stop() {
+      finish();
+      stream?.destroy();
+    },
+    dropped: () => dropped,
+  };
+}
+
+function countLines(chunk: Buffer): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
 }

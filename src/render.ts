@@ -1,5 +1,6 @@
 // The words the init prints about its shutdown: the --check timeline and the one summary line.
 import { formatDuration as d } from './cli/duration.js';
+import { cutText, escapeControl } from './output/bounded-text.js';
 import type { ShutdownPlan } from './plan.js';
 import type { AppExit } from './process/exit-status.js';
 import { describeExit } from './process/exit-status.js';
@@ -11,12 +12,7 @@ const MAX_LINE = 1000;
 
 /** Control characters escaped, length capped: one line on any terminal or log collector. */
 export function oneLine(text: string, max = MAX_LINE): string {
-  let flat = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    flat += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+  return cutText(escapeControl(text), max);
 }
 
 /** `--check`: the timeline as the init will run it, in time order. */
@@ -25,12 +21,18 @@ export function describePlan(plan: ShutdownPlan): string[] {
   const add = (ms: number, text: string) => events.push([ms, text]);
   const signals = [...plan.stopSignals].map(shortName).join(', ');
   add(0, `a stop signal arrives (${signals}): /readyz turns 503`);
-  if (plan.drainMs > 0) add(0, `drain for ${d(plan.drainMs)}: the app keeps serving`);
+  if (plan.drainMs > 0 && plan.drainQuietMs !== null) {
+    const min = plan.drainMinMs > 0 ? `at least ${d(plan.drainMinMs)}, ` : '';
+    add(0, `drain until no new request for ${d(plan.drainQuietMs)} (${min}at most ${d(plan.drainMs)}): the app keeps serving`);
+  } else if (plan.drainMs > 0) {
+    add(0, `drain for ${d(plan.drainMs)}: the app keeps serving`);
+  }
   const stopSignal = plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)';
   plan.preStop.forEach((command, i) => {
     const timeout = plan.preStopTimeoutMs === null ? 'until the stop window' : `at most ${d(plan.preStopTimeoutMs)}`;
     add(plan.drainMs, `pre-stop ${i + 1}: ${oneLine(command, 200)} (${timeout})`);
   });
+  if (plan.waitIdleMs !== null) add(plan.stopWindowAtMs, `then up to ${d(plan.waitIdleMs)} until every request in flight is answered`);
   if (plan.preStop.length > 0) {
     const wait = plan.preStopWaitMs === null ? '' : `, ${d(plan.preStopWaitMs)} after the pre-stop commands at most`;
     add(plan.drainMs, `then the app finishes by itself until the stop window${wait}`);
@@ -62,9 +64,10 @@ function preStopParts(record: ShutdownRecord): string[] {
 /** The one line after a shutdown: what each step did and when, how the app ended, the exit status. */
 export function summaryLine(record: ShutdownRecord, exit: AppExit, exitAtMs: number, leftovers: string, code: number): string {
   const parts = [`shutdown on ${record.trigger}`];
-  if (record.drainMs !== null) parts.push(`drain ${d(record.drainMs)}`);
+  if (record.drainMs !== null) parts.push(`drain ${record.drainEnd ?? d(record.drainMs)}`);
   parts.push(...preStopParts(record));
   if (record.preStop.length > 0 && record.stopSent === null && record.killedAtMs === null) parts.push('no stop signal needed');
+  if (record.idleEnd) parts.push(`connections ${record.idleEnd}`);
   if (record.stopSent) parts.push(`${record.stopSent.signal ?? 'no signal'} to app at ${d(record.stopSent.atMs)}`);
   if (record.killedAtMs !== null) parts.push(`SIGKILL (deadline) at ${d(record.killedAtMs)}`);
   parts.push(`app ${describeExit(exit)} at ${d(exitAtMs)}`);

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from './log.js';
 import { rewriteSignal, type ShutdownPlan } from './plan.js';
 import type { PreStopResult } from './prestop.js';
+import { describeDrainEnd, describeWaitIdleEnd, drainUntilQuiet, waitUntilIdle, type TrafficMonitor } from './traffic/index.js';
 
 export type Phase = 'running' | 'draining' | 'pre-stop' | 'waiting' | 'stopping' | 'killing';
 
@@ -8,7 +10,11 @@ export type Phase = 'running' | 'draining' | 'pre-stop' | 'waiting' | 'stopping'
 export interface ShutdownRecord {
   trigger: string;
   drainMs: number | null;
+  /** with --drain-quiet: why the drain ended */
+  drainEnd: string | null;
   preStop: PreStopResult[];
+  /** with --wait-idle: how the wait for requests in flight ended */
+  idleEnd: string | null;
   stopSent: { signal: NodeJS.Signals | null; atMs: number } | null;
   killedAtMs: number | null;
 }
@@ -21,6 +27,8 @@ export interface ShutdownTarget {
   signalApp(signal: NodeJS.Signals): void;
   /** SIGKILL to the app and every process left */
   killEverything(): void;
+  /** the app's TCP traffic, when an option needs it */
+  traffic: TrafficMonitor | null;
 }
 
 type Woken = 'time' | 'hurried' | 'app-exited';
@@ -39,14 +47,31 @@ const STEPS: readonly Step[] = [
   { phase: 'draining', run: drain },
   { phase: 'pre-stop', run: runPreStopCommands },
   { phase: 'waiting', run: letAppFinish },
+  { phase: 'waiting', run: waitForIdleConnections },
   { phase: 'stopping', run: sendStopSignal },
 ];
 
-/** Load balancers are still sending traffic: keep serving. */
+/** Load balancers are still sending traffic: keep serving, for a fixed time or until it stops. */
 async function drain(s: Shutdown): Promise<void> {
   if (s.plan.drainMs === 0) return;
-  await s.waitUntil(s.plan.drainMs);
+  const traffic = s.target.traffic;
+  if (s.plan.drainQuietMs !== null && traffic) {
+    const settings = { quietMs: s.plan.drainQuietMs, minMs: s.plan.drainMinMs, maxMs: s.plan.drainMs };
+    const end = await drainUntilQuiet(traffic, settings, s.startedOnTrafficClock(), { signal: s.abortOnWake() });
+    s.record.drainEnd = describeDrainEnd(end);
+  } else {
+    await s.waitUntil(s.plan.drainMs);
+  }
   s.record.drainMs = s.elapsed();
+}
+
+/** For apps whose stop signal is an immediate exit: let the requests in flight be answered first. */
+async function waitForIdleConnections(s: Shutdown): Promise<void> {
+  const traffic = s.target.traffic;
+  if (s.plan.waitIdleMs === null || !traffic || s.appExited) return;
+  const maxMs = Math.min(s.plan.waitIdleMs, s.remaining() ?? 0);
+  const end = await waitUntilIdle(traffic, maxMs, performance.now(), { signal: s.abortOnWake() });
+  s.record.idleEnd = describeWaitIdleEnd(end);
 }
 
 /** Each command bounded by its timeout and by the stop window, so the app keeps its stop time. */
@@ -133,6 +158,19 @@ export class Shutdown {
     return this.wakeUp;
   }
 
+  /** Aborts when the app exits or a second stop signal hurries (for the traffic waits). */
+  abortOnWake(): AbortSignal {
+    const controller = new AbortController();
+    if (this.interrupted()) controller.abort();
+    else void this.wakeUp.then(() => controller.abort());
+    return controller.signal;
+  }
+
+  /** The first stop signal's time on the monotonic clock the traffic monitor uses. */
+  startedOnTrafficClock(): number {
+    return performance.now() - this.elapsed();
+  }
+
   /** Resolves at `atMs` after the first stop signal, or earlier when the app exits or a second stop signal hurries. */
   waitUntil(atMs: number): Promise<Woken> {
     if (this.interrupted()) return Promise.resolve(this.appExited ? 'app-exited' : 'hurried');
@@ -162,7 +200,7 @@ export class Shutdown {
 
   private async run(trigger: string, received: NodeJS.Signals | null): Promise<void> {
     this.startedAt = Date.now();
-    this.recordOrNull = { trigger, drainMs: null, preStop: [], stopSent: null, killedAtMs: null };
+    this.recordOrNull = { trigger, drainMs: null, drainEnd: null, preStop: [], idleEnd: null, stopSent: null, killedAtMs: null };
     this.deadline = setTimeout(() => this.kill(), this.plan.killAfterMs);
     this.log.debug(`shutdown started by ${trigger}: not ready`);
     for (const step of STEPS) {

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from './log.js';
 
 export interface StatusHooks {
@@ -8,33 +9,72 @@ export interface StatusHooks {
 }
 
 /**
- * GET /healthz: 200 while the init runs. GET /readyz: 200 until shutdown starts, then 503.
+ * What one client, or two thousand, may cost the init. Whoever can reach the port must not be able to
+ * exhaust PID 1's heap (64 MB) or its time: everything a connection holds is bounded, and a connection
+ * lives only as long as a well-behaved probe needs.
+ */
+export interface StatusLimits {
+  /** connections open at once; more are closed as they arrive */
+  maxConnections: number;
+  /** bytes of request line and headers */
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  /** from connect to a complete request; then the answer is immediate, except GET /prestop's */
+  requestTimeoutMs: number;
+}
+
+export const STATUS_LIMITS: StatusLimits = {
+  maxConnections: 64,
+  maxHeaderBytes: 4096,
+  maxHeaders: 32,
+  requestTimeoutMs: 2000,
+};
+
+const ROUTES: Record<string, readonly string[]> = {
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+  // it starts the shutdown: never by a HEAD (or any other method) a scanner or monitor may send
+  '/prestop': ['GET'],
+};
+
+/**
+ * GET|HEAD /healthz: 200 while the init runs. GET|HEAD /readyz: 200 until shutdown starts, then 503.
  * GET /prestop: starts the shutdown sequence and answers once the app has exited.
+ * Another method on these paths: 405; another path: 404. One request per connection.
  */
 export async function startStatusServer(
   addr: { host: string; port: number },
   hooks: StatusHooks,
   log: Logger,
+  limits: StatusLimits = STATUS_LIMITS,
 ): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const answer = (code: number, body: string) => {
-      res.writeHead(code, { 'content-type': 'text/plain', connection: 'close' });
-      res.end(`${body}\n`);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, 'method not allowed');
-    if (path === '/healthz') return answer(200, 'ok');
-    if (path === '/readyz') return hooks.isReady() ? answer(200, 'ready') : answer(503, 'shutting down');
-    if (path === '/prestop') {
-      hooks.preStop().then(
-        () => answer(200, 'app exited'),
-        () => answer(500, 'shutdown failed'),
-      );
-      return;
-    }
-    answer(404, 'not found: try /healthz, /readyz or /prestop');
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.requestTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs + 1000,
+      // Node checks the two timeouts above every 30 s by default: far too late under a flood
+      connectionsCheckingInterval: Math.max(100, Math.floor(limits.requestTimeoutMs / 4)),
+      keepAlive: false,
+      requireHostHeader: false,
+    },
+    (req, res) => answer(req, res, hooks),
+  );
+  server.maxConnections = limits.maxConnections;
+  server.maxHeadersCount = limits.maxHeaders;
+  server.maxRequestsPerSocket = 1;
+  server.keepAliveTimeout = 1;
+  // A deadline per connection, whatever it sends or does not send; only an accepted GET /prestop,
+  // which waits for the app to exit, is exempt (see answer()).
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
+    timer.unref();
+    deadlines.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      deadlines.delete(socket);
+    });
   });
-  server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(addr.port, addr.host, () => {
@@ -45,4 +85,25 @@ export async function startStatusServer(
   server.unref();
   log.debug('status endpoint listening', { addr: `${addr.host}:${addr.port}` });
   return server;
+}
+
+const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
+
+function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks): void {
+  const send = (code: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(code, { 'content-type': 'text/plain', connection: 'close', ...headers });
+    res.end(`${body}\n`);
+  };
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const methods = ROUTES[path];
+  if (!methods) return send(404, 'not found: try /healthz, /readyz or /prestop');
+  if (!methods.includes(req.method ?? '')) return send(405, 'method not allowed', { allow: methods.join(', ') });
+  if (path === '/healthz') return send(200, 'ok');
+  if (path === '/readyz') return hooks.isReady() ? send(200, 'ready') : send(503, 'shutting down');
+  const deadline = deadlines.get(req.socket);
+  if (deadline) clearTimeout(deadline);
+  hooks.preStop().then(
+    () => send(200, 'app exited'),
+    () => send(500, 'shutdown failed'),
+  );
 }

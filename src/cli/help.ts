@@ -4,6 +4,7 @@ const SECTIONS: Record<OptionSpec['section'], string> = {
   general: 'General',
   process: 'Process',
   shutdown: 'Shutdown sequence',
+  traffic: "Traffic-aware shutdown (watches the app's TCP connections)",
 };
 
 function usageOf(spec: OptionSpec): string {

@@ -34,7 +34,18 @@ export interface Options {
   killMarginMs: number;
   orphanGraceMs: number;
   statusAddr: { host: string; port: number } | null;
+  /** the drain ends once the app's ports have been quiet this long (--drain-delay is the maximum) */
+  drainQuietMs: number | null;
+  drainMinMs: number;
+  /** before the stop signal, wait at most this long for every inbound connection to be idle */
+  waitIdleMs: number | null;
+  /** the app's ports; null: found from the sockets its processes hold */
+  ports: number[] | null;
+  readyCheck: ReadyCheck | null;
 }
+
+/** What /readyz asks besides "no shutdown has started". */
+export type ReadyCheck = { kind: 'listening' } | { kind: 'tcp'; port: number } | { kind: 'http'; host: string; port: number; path: string };
 
 export function defaultOptions(): Options {
   return {
@@ -63,6 +74,11 @@ export function defaultOptions(): Options {
     killMarginMs: 2_000,
     orphanGraceMs: 1_000,
     statusAddr: null,
+    drainQuietMs: null,
+    drainMinMs: 0,
+    waitIdleMs: null,
+    ports: null,
+    readyCheck: null,
   };
 }
 
@@ -80,7 +96,7 @@ export interface OptionSpec {
   help: string;
   /** shown in --help and the README */
   defaultText?: string;
-  section: 'general' | 'process' | 'shutdown';
+  section: 'general' | 'process' | 'shutdown' | 'traffic';
   set(opts: Options, raw: string | true): void;
 }
 
@@ -142,6 +158,36 @@ export function parseStatusAddr(raw: string): { host: string; port: number } {
     throw new Error(`"${raw}" is not an address; write it like 8081, 127.0.0.1:8081 or 0.0.0.0:8081`);
   }
   return { host: match[1] || match[2] || '127.0.0.1', port };
+}
+
+function port(raw: string): number {
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 65535) throw new Error(`"${raw}" is not a port; write a number from 1 to 65535`);
+  return n;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function parseReadyCheck(raw: string): ReadyCheck {
+  const text = raw.trim();
+  if (text === 'listening') return { kind: 'listening' };
+  if (text.startsWith('tcp:')) return { kind: 'tcp', port: port(text.slice(4)) };
+  const url = /^http:\/\/([^/:]+|\[::1\]):(\d+)(\/[^\s]*)?$/.exec(text);
+  if (url) {
+    if (!LOOPBACK.has(url[1] as string)) throw new Error(`"${raw}": the check runs inside the pod; use 127.0.0.1, localhost or [::1]`);
+    return { kind: 'http', host: url[1] === '[::1]' ? '::1' : (url[1] as string), port: port(url[2] as string), path: url[3] ?? '/' };
+  }
+  throw new Error(`"${raw}" is not a ready check; write listening, tcp:8080 or http://127.0.0.1:8080/health`);
+}
+
+/** Settings that only fail together; checked once all are read. */
+export function checkCombination(o: Options): void {
+  if (o.drainQuietMs !== null && o.drainDelayMs === 0) {
+    throw new Error('--drain-quiet needs --drain-delay DUR, the longest the drain may take');
+  }
+  if (o.drainMinMs > o.drainDelayMs && o.drainQuietMs !== null) {
+    throw new Error(`--drain-min must not be longer than --drain-delay`);
+  }
 }
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[]): T {
@@ -252,6 +298,31 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'status-addr', value: 'HOST:PORT', section: 'shutdown', defaultText: 'off',
     help: 'serve /healthz, /readyz and /prestop over HTTP (a bare port listens on 127.0.0.1)',
     set: (o, raw) => { o.statusAddr = parseStatusAddr(String(raw)); },
+  },
+  {
+    long: 'drain-quiet', value: 'DUR', section: 'traffic', defaultText: 'off',
+    help: "end the drain once no new request has reached the app's ports for DUR (--drain-delay: the maximum)",
+    set: duration('drainQuietMs'),
+  },
+  {
+    long: 'drain-min', value: 'DUR', section: 'traffic', defaultText: '0',
+    help: 'with --drain-quiet, drain at least this long',
+    set: duration('drainMinMs'),
+  },
+  {
+    long: 'wait-idle', value: 'DUR', section: 'traffic', defaultText: 'off',
+    help: 'before the stop signal, wait at most DUR until every request in flight has been answered',
+    set: duration('waitIdleMs'),
+  },
+  {
+    long: 'ports', value: 'LIST', section: 'traffic', defaultText: 'the ports the app listens on',
+    help: "comma-separated ports whose traffic counts as the app's",
+    set: (o, raw) => { o.ports = String(raw).split(',').filter((p) => p.trim() !== '').map(port); },
+  },
+  {
+    long: 'ready-check', value: 'SPEC', section: 'traffic', defaultText: 'off',
+    help: '/readyz is 200 only while this passes: listening, tcp:PORT or http://127.0.0.1:PORT/PATH',
+    set: (o, raw) => { o.readyCheck = parseReadyCheck(String(raw)); },
   },
   { long: 'check', section: 'shutdown', help: 'print the planned shutdown timeline for these options and exit', set: flag((o) => (o.check = true)) },
 ];

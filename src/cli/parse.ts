@@ -1,4 +1,4 @@
-import { OPTION_TABLE, defaultOptions, envName, type OptionSpec, type Options } from './options.js';
+import { OPTION_TABLE, checkCombination, defaultOptions, envName, type OptionSpec, type Options } from './options.js';
 
 export class UsageError extends Error {}
 
@@ -116,6 +116,11 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   const needsCommand = !options.help && !options.version && !options.check;
   if (needsCommand && command.length === 0) {
     throw new UsageError('missing the command to run: graceful-init [options] -- app [args...]');
+  }
+  try {
+    checkCombination(options);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
   const unknown = unknownVariables(env);
   const warnings = unknown.length > 0 ? [`ignoring ${unknown.join(', ')}: not a graceful-init setting (see --help)`] : [];

@@ -7,6 +7,7 @@
  * only glibc 2.28; the addon stays at that level.
  */
 #include "addon.h"
+#include "nbwrite.h"
 #include "sockdiag.h"
 
 napi_status addon_export(napi_env env, napi_value exports, const addon_fn* fns, size_t count) {
@@ -68,7 +69,7 @@ napi_value bool_value(napi_env env, int b) {
 NAPI_MODULE_INIT() {
   if (register_reap(env, exports) != napi_ok || register_spawn(env, exports) != napi_ok ||
       register_process(env, exports) != napi_ok || register_signals(env, exports) != napi_ok ||
-      sockdiag_register(env, exports) != napi_ok) {
+      sockdiag_register(env, exports) != napi_ok || nbwrite_register(env, exports) != napi_ok) {
     napi_throw_error(env, NULL, "graceful-init addon: cannot register its functions");
     return NULL;
   }

@@ -29,4 +29,8 @@ export interface Addon {
   unblockSignal(signo: number): number;
   realtimeRange(out: Int32Array): number;
   forwardedCounts(out: Int32Array): number;
+  /** nbwrite.c: send(MSG_DONTWAIT | MSG_NOSIGNAL) on a socket; bytes written or -errno */
+  sendNonBlocking(fd: number, data: Buffer): number;
+  /** nbwrite.c: poll(POLLOUT, 0) then one write() of at most PIPE_BUF bytes; bytes written or -errno */
+  pollWrite(fd: number, data: Buffer): number;
 }

@@ -120,13 +120,14 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
       }
       const cpu = process.cpuUsage();
       const ports = opts.ports();
+      // while the app's ports are not known yet, any accepted connection counts: a drain ends late, never early
+      const opens = counters === null ? null : counters.passiveOpens - (opts.ownAccepts?.() ?? 0);
       let obs: TrafficObservation;
       if (ports.length === 0) {
-        obs = tracker.observe({ count: 0, data: new Float64Array(0) }, now);
+        obs = tracker.observe({ count: 0, data: new Float64Array(0) }, now, opens, opensChangedAt);
       } else {
         const table = opts.diag.connections(ports);
         if (!table.ok) return fail(table.error);
-        const opens = counters === null ? null : counters.passiveOpens - (opts.ownAccepts?.() ?? 0);
         // the kernel's "ms since" are as of the dump's end: date the reading after it
         obs = tracker.observe(table.value, clock(), opens, opensChangedAt);
       }

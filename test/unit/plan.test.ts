@@ -54,10 +54,10 @@ describe('planShutdown', () => {
   });
 
   it('keeps the summary line one bounded line', () => {
-    expect(oneLine('a\nb\tc')).toBe('a\\x0ab\\x09c');
+    expect(oneLine('a\nb\tc')).toBe('a\\nb\\tc');
     const record = {
-      trigger: 'SIGTERM', drainMs: null, stopSent: null, killedAtMs: null,
-      preStop: Array.from({ length: 3000 }, (_, i) => ({ command: `c${i}`, outcome: i === 7 ? 'failed' as const : 'ok' as const, detail: 'exit 1', durationMs: 1 })),
+      trigger: 'SIGTERM', drainMs: null, drainEnd: null, idleEnd: null, stopSent: null, killedAtMs: null,
+      preStop: Array.from({ length: 3000 }, (_, i) => ({ command: `c${i}`, outcome: i === 7 ? 'failed' as const : 'ok' as const, detail: 'exit 1', durationMs: 1, cutLines: 0, droppedLines: 0 })),
     };
     const line = summaryLine(record, { status: 0, code: 0, signal: null }, 5, 'none', 0);
     expect(line).toMatch(/pre-stop 3000 commands: 2999 ok, first not ok: 8 failed \(exit 1\)/);

@@ -1,0 +1,39 @@
+import { performance } from 'node:perf_hooks';
+import type { Options } from './cli/options.js';
+import type { Logger } from './log.js';
+import { descendantsOf } from './process/leftovers.js';
+import type { Native } from './reaper/native.js';
+import { cachedAppPorts, sockDiagFrom, startTrafficMonitor, type TrafficMonitor } from './traffic/index.js';
+
+/** The options that look at the app's TCP traffic. */
+export function wantsTraffic(options: Options): boolean {
+  return options.drainQuietMs !== null || options.waitIdleMs !== null || options.readyCheck?.kind === 'listening' || options.statusAddr !== null;
+}
+
+/**
+ * Watches the connections to the app's ports (given with --ports, or found from the sockets its
+ * processes listen on) through the addon's sock_diag. Null when no option needs it, or when it
+ * cannot be had: the drain then lasts --drain-delay and --wait-idle its maximum.
+ */
+export function watchAppTraffic(native: Native | null, options: Options, log: Logger, ownAccepts: () => number): TrafficMonitor | null {
+  if (!wantsTraffic(options)) return null;
+  const diag = native ? sockDiagFrom(native.addon) : null;
+  if (!diag) {
+    log.warn("cannot watch the app's connections without the native addon: the drain lasts --drain-delay");
+    return null;
+  }
+  const fixed = options.ports;
+  const ports = fixed
+    ? () => fixed
+    : cachedAppPorts(diag, () => descendantsOf(process.pid), {
+        excludePorts: options.statusAddr ? [options.statusAddr.port] : [],
+        clock: () => performance.now(),
+        onChange: (found) => log.debug(`watching the app's ports ${found.ports.join(',')}`, { found: found.source }),
+      });
+  return startTrafficMonitor({
+    diag,
+    ports,
+    ownAccepts,
+    onError: (error) => log.debug(`cannot read the app's connections: ${error.code} (${error.what})`),
+  });
+}

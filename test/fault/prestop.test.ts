@@ -1,0 +1,122 @@
+// Fault cases for pre-stop commands (issue 10, items 2, 8 and 13): output of any shape, commands that
+// leave a process holding their output, a command that outlives its timeout, names with newlines.
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { MODES, killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor } from '../e2e/harness.js';
+import { FAULT_FIXTURES, STOPPABLE, markedAlive, newMark } from './helpers.js';
+
+const marks: string[] = [];
+afterEach(() => {
+  killAll();
+  for (const m of marks.splice(0)) killMarked(m);
+});
+
+const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+
+describe.each(MODES)('pre-stop faults (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  it.skipIf(skip)('90 MB of output without a newline: streamed in bounded memory, cut to one 4 KiB line, the sequence completes', async () => {
+    const dir = tempDir();
+    try {
+      const marker = join(dir.path, 'app');
+      const bytes = 90_000_000;
+      const init = start(
+        mode,
+        ['--pre-stop', `${join(FAULT_FIXTURES, 'print-no-newline.sh')} ${bytes}`, '--pre-stop-wait', '0', '--', STOPPABLE, '7', marker],
+        { timeoutMs: 60_000 },
+      );
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(lines(marker)).toEqual(['ready', 'TERM']);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/pre-stop 1 ok in [^,]+, SIGTERM to app at .*exit 7\n$/);
+      const out = r.stdout.toString('latin1');
+      const prefix = 'graceful-init: pre-stop 1: ';
+      expect(out.startsWith(prefix)).toBe(true);
+      expect(out.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(out.length).toBeLessThanOrEqual(4096);
+      const m = /^graceful-init: pre-stop 1: (x*)\.\.\.\[(\d+) bytes cut\]\n$/.exec(out);
+      expect(m, out.slice(-100)).not.toBeNull();
+      // nothing unaccounted for: what was kept plus what the marker says was cut is all of it
+      expect((m?.[1]?.length ?? 0) + Number(m?.[2])).toBe(bytes);
+    } finally {
+      dir.cleanup();
+    }
+  }, 70_000);
+
+  it.skipIf(skip)('a pre-stop that exits leaving a process holding its output ends at its exit; the app is stopped normally, nothing stray is left', async () => {
+    const dir = tempDir();
+    const mark = newMark('prestop-bg');
+    marks.push(mark);
+    try {
+      const marker = join(dir.path, 'app');
+      const init = start(
+        mode,
+        ['--pre-stop', 'sh -c "sleep 60 & exit 0"', '--pre-stop-timeout', '2s', '--pre-stop-wait', '0', '--grace-period', '30s', '--', STOPPABLE, '7', marker],
+        { env: markedEnv(mark), timeoutMs: 20_000 },
+      );
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(lines(marker)).toEqual(['ready', 'TERM']);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/pre-stop 1 ok in [^,]+, SIGTERM to app at /);
+      expect(r.stderr).not.toMatch(/SIGKILL \(deadline\)/);
+      // the init stopped what the pre-stop left (as PID 1 the kernel would anyway)
+      await waitFor('no stray process', () => markedAlive(mark).length === 0, 3000);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('a pre-stop that outlives --pre-stop-timeout with a child holding its output: its whole process group is killed at the timeout', async () => {
+    const dir = tempDir();
+    const mark = newMark('prestop-hang');
+    marks.push(mark);
+    try {
+      const marker = join(dir.path, 'app');
+      const init = start(
+        mode,
+        ['--pre-stop', 'sh -c "sleep 60 & sleep 60"', '--pre-stop-timeout', '2s', '--pre-stop-wait', '0', '--grace-period', '30s', '--', STOPPABLE, '7', marker],
+        { env: markedEnv(mark), timeoutMs: 20_000 },
+      );
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      // while the app still runs: once the step is over, neither sleep may be left
+      await waitFor('the app gets its TERM', () => lines(marker).includes('TERM'), 10_000);
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/pre-stop 1 timed-out \(killed after 2000ms\) in [^,]+, SIGTERM to app at /);
+      expect(r.stderr).not.toMatch(/SIGKILL \(deadline\)/);
+      await waitFor('no stray process', () => markedAlive(mark).length === 0, 3000);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('a newline in a pre-stop command stays inside one log line', async () => {
+    const dir = tempDir();
+    try {
+      const marker = join(dir.path, 'app');
+      const init = start(mode, ['--pre-stop', 'no-such-command-xyz\nsecond', '--pre-stop-wait', '0', '--', STOPPABLE, '7', marker]);
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.code).toBe(7);
+      const logLines = r.stderr.split('\n').filter(Boolean);
+      expect(logLines.every((l) => l.startsWith('graceful-init: ')), r.stderr).toBe(true);
+      expect(r.stderr).toContain('"no-such-command-xyz\\nsecond" failed: "no-such-command-xyz" not found');
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
