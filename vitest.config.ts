@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // builds dist/ once for the whole run (and only when it is out of date): see there
+    globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
@@ -22,7 +24,7 @@ export default defineConfig({
           name: 'engine',
           sequence: { groupOrder: 1 },
           include: ['test/engine/**/*.test.ts'],
-          globalSetup: ['test/engine/global-setup.ts'],
+          globalSetup: ['./test/global-setup.ts', './test/engine/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,17 +1,14 @@
 // npm run demo: the built binary runs a small app as PID 1 of a new PID namespace, gets SIGTERM the
 // way the kubelet sends it, and goes through drain -> pre-stop -> stop while the app finishes its work.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { dist } from './lib/paths.mjs';
+import { fail } from './lib/run.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const binary = join(root, 'dist', 'graceful-init');
-if (!existsSync(binary)) {
-  console.error('demo: dist/graceful-init is missing; run npm run build first');
-  process.exit(1);
-}
+const binary = join(dist, 'graceful-init');
+if (!existsSync(binary)) fail('dist/graceful-init is missing; run npm run build first');
 
 // The app: serves until its graceful-stop command (the pre-stop) asks it to finish, like
 // `nginx -s quit`; it leaves an orphan behind for the init to clean up.
@@ -51,15 +48,8 @@ child.on('exit', (code) => {
   process.exit(code === 0 ? 0 : 1);
 });
 
+/** unshare's child: the init, as seen from outside its PID namespace (started long before the 1.5 s are up). */
 function childOf(pid) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const { readFileSync } = process.getBuiltinModule('node:fs');
-      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-      if (kids) return Number(kids.split(' ')[0]);
-    } catch {
-      // not there yet
-    }
-  }
-  return pid;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return children ? Number(children.split(' ')[0]) : pid;
 }

@@ -6,16 +6,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { dist } from './lib/paths.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : process.argv[i + 1];
 };
 const minutes = Number(arg('minutes', '3'));
-const binary = arg('binary', join(root, 'dist', 'graceful-init'));
+const binary = arg('binary', join(dist, 'graceful-init'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const port = await new Promise((resolve) => {

@@ -16,10 +16,11 @@
 // pinned Node 24 (node_modules/.bin/node) when started by another version.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { getSystemErrorName } from 'node:util';
+import { dist, root } from './lib/paths.mjs';
+import { fail } from './lib/run.mjs';
 const pinned = join(root, 'node_modules', '.bin', 'node');
 if (!process.versions.node.startsWith('24.') && existsSync(pinned) && !process.env.STRESS_REAPER_REEXEC) {
   const r = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -33,10 +34,7 @@ function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   if (i === -1) return fallback;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
+  if (!Number.isFinite(v) || v <= 0) fail(`--${name} needs a positive number`);
   return v;
 }
 const RUNS = option('runs', 1000);
@@ -44,19 +42,17 @@ const CONCURRENCY = option('concurrency', 4);
 const TIMEOUT_MS = option('timeout-ms', 10_000);
 const OVERALL_MS = option('overall-ms', 170_000);
 
-const addonPath = process.env.GRACEFUL_INIT_REAPER_PATH ?? join(root, 'dist', 'reaper.node');
+const addonPath = process.env.GRACEFUL_INIT_REAPER_PATH ?? join(dist, 'reaper.node');
 const mod = { exports: {} };
 try {
   process.dlopen(mod, addonPath);
 } catch (err) {
-  console.error(`cannot load ${addonPath}: ${err.message}\nrun: node scripts/build-addon.mjs`);
-  process.exit(2);
+  fail(`cannot load ${addonPath}: ${err.message} (run: node scripts/build-addon.mjs)`);
 }
 const reaper = mod.exports;
-if (!reaper.setChildSubreaper()) {
-  console.error(`setChildSubreaper failed: ${reaper.lastError}`);
-  process.exit(2);
-}
+// the addon returns errno numbers, 0 for success
+const subreaperErrno = reaper.setChildSubreaper();
+if (subreaperErrno !== 0) fail(`setChildSubreaper failed: ${getSystemErrorName(-subreaperErrno)}`);
 
 // ---- the reaper loop, as the init would run it --------------------------------
 const ownedPids = new Set();
@@ -64,7 +60,7 @@ let owned = new Int32Array(0);
 function syncOwned() {
   owned = Int32Array.from([...ownedPids].sort((a, b) => a - b));
 }
-const out = new Int32Array(6);
+const out = new Int32Array(4); // REAP_OUT in src/reaper/native-api.ts
 const stats = { sigchld: 0, reapCalls: 0, reaped: 0, blocked: 0, retries: 0 };
 let retryScheduled = false;
 
@@ -93,10 +89,7 @@ process.on('SIGCHLD', () => {
 
 // ---- one run ---------------------------------------------------------------------
 const PERL = '/usr/bin/perl';
-if (!existsSync(PERL)) {
-  console.error('needs /usr/bin/perl (Debian perl-base) for the app that forks orphans');
-  process.exit(2);
-}
+if (!existsSync(PERL)) fail('needs /usr/bin/perl (Debian perl-base) for the app that forks orphans');
 const APP = `
 use POSIX ();
 my ($n, $code) = @ARGV;

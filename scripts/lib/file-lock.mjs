@@ -1,9 +1,10 @@
-// One build step at a time across processes (parallel test workers, a build next to a bundle):
+// One build step at a time across processes (two builds started at once, a build next to a bundle):
 // a lock file that holds the owner's pid, taken over when its owner is gone. Released at exit.
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fail } from './run.mjs';
 
-export function holdFileLock(lockPath, { timeoutMs = 120_000, onTimeout } = {}) {
+export function holdFileLock(lockPath, { timeoutMs = 120_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   mkdirSync(dirname(lockPath), { recursive: true });
   for (;;) {
@@ -35,11 +36,7 @@ export function holdFileLock(lockPath, { timeoutMs = 120_000, onTimeout } = {}) 
       rmSync(lockPath, { force: true });
       continue;
     }
-    if (Date.now() > deadline) {
-      const message = `timed out waiting for ${lockPath} (held by pid ${holder})`;
-      if (onTimeout) onTimeout(message);
-      throw new Error(message);
-    }
+    if (Date.now() > deadline) fail(`timed out waiting for ${lockPath} (held by pid ${holder})`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   }
 }

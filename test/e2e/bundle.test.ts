@@ -114,7 +114,7 @@ const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8');
 
 describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)', () => {
   beforeAll(() => {
-    // npm test has just built dist/graceful-init; the bundle is remade only when it is older
+    // made before the run (test/global-setup.ts) from the build the other tests use
     bundle = ensureBundle();
 
     scratch = tempDir();

@@ -245,9 +245,12 @@ export interface Bundle {
   files: { path: string; type: string; mode: string; size: number }[];
 }
 
-/** The portable bundle for `arch`, made by scripts/bundle.mjs only when it is older than the build. */
+/**
+ * The portable bundle for `arch`: x64 is made before the run (test/global-setup.ts) and reused here;
+ * arm64 is made from an existing `npm run build:arm64` when older than it. Never builds.
+ */
 export function ensureBundle(arch: 'x64' | 'arm64' = 'x64'): Bundle {
-  const args = [join(ROOT, 'scripts', 'bundle.mjs'), ...(arch === 'x64' ? [] : ['--arch', arch]), '--if-stale', '--json'];
+  const args = [join(ROOT, 'scripts', 'bundle.mjs'), '--arch', arch, '--no-build', '--if-stale', '--json'];
   const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
   if (r.status !== 0) throw new Error(`scripts/bundle.mjs --arch ${arch} failed (${r.status ?? r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Bundle;

@@ -1,5 +1,4 @@
 // Shared helpers for the native reaper tests (real processes, /proc inspection).
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -8,7 +7,7 @@ import type { Native } from '../../src/reaper/native.js';
 import { decodeWaitStatus } from './wait-status.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-/** what scripts/build-addon.mjs produces */
+/** what scripts/build-addon.mjs produces (before the run: test/global-setup.ts) */
 export const DIST_ADDON = join(ROOT, 'dist', 'reaper.node');
 /** REAPER_TEST_ADDON=<file> tests another build (e.g. a deliberately broken copy) without rebuilding */
 export const ADDON = process.env.REAPER_TEST_ADDON ?? DIST_ADDON;
@@ -44,15 +43,6 @@ export function bundleLoader(outfile: string): string {
 export function available(what: string, ok: boolean): boolean {
   if (!ok && process.env.CI === 'true') throw new Error(`CI=true but ${what} is not available`);
   return ok;
-}
-
-/** (Re)build dist/reaper.node from the current sources; incremental, ~0.2 s when up to date. */
-export function buildAddon(): void {
-  if (process.env.REAPER_TEST_ADDON) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-addon.mjs')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 180_000,
-  });
 }
 
 export interface ProcStat {

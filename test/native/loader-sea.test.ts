@@ -19,7 +19,7 @@ import {
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDON, PINNED_NODE, ROOT, available, buildAddon, toolExists } from './helpers.js';
+import { ADDON, PINNED_NODE, ROOT, available, toolExists } from './helpers.js';
 
 let work: string;
 let app: string;
@@ -54,7 +54,6 @@ function runApp(env: NodeJS.ProcessEnv, prefix: string[] = [], sink?: (stdout: s
 }
 
 beforeAll(async () => {
-  buildAddon();
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   work = mkdtempSync(join(cache, 'reaper-sea-'));

@@ -18,7 +18,6 @@ import {
   PINNED_NODE,
   available,
   bundleLoader,
-  buildAddon,
   collected as decoded,
   hasSignal,
   killQuietly,
@@ -48,7 +47,6 @@ function sh(script: string, extra: Partial<SpawnRequest> = {}): number {
 
 beforeAll(() => {
   baselineBlocked = signalMasks('self').blocked;
-  buildAddon();
   const res = loadNative(ADDON);
   if (!res.native) throw new Error(`reaper did not load: ${res.reasons.join('; ')}`);
   expect(res.from).toBe(ADDON);

@@ -1,11 +1,11 @@
-// The addon's sock_diag functions for the native traffic tests, built from the current sources.
+// The addon's sock_diag functions for the native traffic tests, from the addon built before the run
+// (test/global-setup.ts).
 import { loadNative } from '../../src/reaper/load.js';
 import type { NativeSockDiag } from '../../src/traffic/native-api.js';
 import { sockDiagFrom, type SockDiag } from '../../src/traffic/sock-diag.js';
-import { ADDON, buildAddon } from '../native/helpers.js';
+import { ADDON } from '../native/helpers.js';
 
 export function loadSockDiag(): { native: NativeSockDiag; diag: SockDiag } {
-  buildAddon();
   const res = loadNative(ADDON);
   if (!res.native) throw new Error(`the addon did not load: ${res.reasons.join('; ')}`);
   const diag = sockDiagFrom(res.native.addon);
