@@ -15,7 +15,13 @@ export function wantsTraffic(options: Options): boolean {
  * processes listen on) through the addon's sock_diag. Null when no option needs it, or when it
  * cannot be had: the drain then lasts --drain-delay and --wait-idle its maximum.
  */
-export function watchAppTraffic(native: Native | null, options: Options, log: Logger, ownAccepts: () => number): TrafficMonitor | null {
+export interface AppTraffic {
+  monitor: TrafficMonitor;
+  /** the ports the app listens on (or --ports) */
+  ports: () => readonly number[];
+}
+
+export function watchAppTraffic(native: Native | null, options: Options, log: Logger, ownAccepts: () => number): AppTraffic | null {
   if (!wantsTraffic(options)) return null;
   const diag = native ? sockDiagFrom(native.addon) : null;
   if (!diag) {
@@ -30,10 +36,11 @@ export function watchAppTraffic(native: Native | null, options: Options, log: Lo
         clock: () => performance.now(),
         onChange: (found) => log.debug(`watching the app's ports ${found.ports.join(',')}`, { found: found.source }),
       });
-  return startTrafficMonitor({
+  const monitor = startTrafficMonitor({
     diag,
     ports,
     ownAccepts,
     onError: (error) => log.debug(`cannot read the app's connections: ${error.code} (${error.what})`),
   });
+  return { monitor, ports };
 }

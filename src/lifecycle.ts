@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
-import { watchAppTraffic } from './app-traffic.js';
+import { watchAppTraffic, type AppTraffic } from './app-traffic.js';
+import { renderMetrics } from './metrics.js';
+import { startReadyProbe, type ReadyProbe } from './ready-check.js';
 import type { Options } from './cli/options.js';
 import { ExitError } from './errors.js';
 import type { Logger } from './log.js';
@@ -17,7 +19,9 @@ import { summaryLine } from './render.js';
 import { Shutdown } from './shutdown.js';
 import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
-import { signalNumber } from './signals.js';
+import { signalName, signalNumber } from './signals.js';
+import type { StatusHooks } from './status-server.js';
+import { performance } from 'node:perf_hooks';
 
 export interface RunContext {
   options: Options;
@@ -42,11 +46,28 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 
   if (native) takeSignalsNodeCannot(native, log);
   becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
+  // the status endpoint answers from before the app exists: it reads what is there when asked
   let shutdown: Shutdown | null = null;
   let app: App | null = null;
+  let appRunning = false;
+  let traffic: AppTraffic | null = null;
+  let probe: ReadyProbe | null = null;
+  let reaped = () => 0;
+  const forwarded = new Map<string, number>();
+  const isReady = () => !shutdown?.started && (probe?.passing() ?? true);
   const status = options.statusAddr
     ? await listenForStatus(options.statusAddr, log, {
-        isReady: () => !shutdown?.started,
+        isAlive: () => appRunning,
+        isReady,
+        metrics: () => renderMetrics({
+          forwarded: withNativeCounts(forwarded, native),
+          zombiesReaped: reaped(),
+          connections: traffic ? connectionCounts(traffic) : null,
+          ready: isReady(),
+          phase: shutdown?.phase ?? 'running',
+          phaseSeconds: shutdown?.phaseSeconds() ?? new Map(),
+          logLinesDropped: log.dropped,
+        }),
         preStop: async () => {
           shutdown?.startFromHook();
           await app?.exited;
@@ -55,19 +76,27 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
     : null;
 
   await testHooks?.beforeSpawn();
-  app = launchApp(ctx, native);
+  const launched = launchApp(ctx, native);
+  app = launched.app;
+  reaped = launched.reaped;
+  appRunning = true;
   testHooks?.afterSpawn();
   native?.setSignalTarget(app.signalTarget);
   log.debug(`spawned ${ctx.command.join(' ')}`, { pid: app.pid });
   const running = app;
+  void running.exited.then(() => (appRunning = false));
 
   const leftovers = leftoversOf(() => running.signalTarget);
   const unguard = guardTreeOnExit(leftovers);
   let ownAccepts = 0;
   status?.on('connection', () => ownAccepts++);
-  const traffic = watchAppTraffic(native, options, log, () => ownAccepts);
-  const forward = (signal: NodeJS.Signals) => forwardSignal(plan, running, signal, log);
-  shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic }, forward, log);
+  traffic = watchAppTraffic(native, options, log, () => ownAccepts);
+  if (options.readyCheck) probe = startReadyProbe(options.readyCheck, traffic?.ports ?? null);
+  const forward = (signal: NodeJS.Signals) => {
+    forwarded.set(signal, (forwarded.get(signal) ?? 0) + 1);
+    forwardSignal(plan, running, signal, log);
+  };
+  shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic: traffic?.monitor ?? null }, forward, log);
   const stop = shutdown;
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
 
@@ -77,7 +106,8 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
   const left = await stopLeftovers(leftovers, stop, plan, log);
   stop.dispose();
-  traffic?.stop();
+  traffic?.monitor.stop();
+  probe?.stop();
   unguard();
 
   const code = remapStatus(exit.status, options.remapExit);
@@ -116,7 +146,24 @@ function becomeParentOfOrphans(native: Native | null, options: Options, parentAt
   }
 }
 
-function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): App {
+/** Forwarded counts from JavaScript, and from the C handler for the signals it owns. */
+function withNativeCounts(counts: ReadonlyMap<string, number>, native: Native | null): Map<string, number> {
+  const all = new Map(counts);
+  native?.forwardedCounts().forEach((n, signo) => {
+    if (n > 0) all.set(signalName(signo), (all.get(signalName(signo)) ?? 0) + n);
+  });
+  return all;
+}
+
+/** The app's connections as of the last reading, read again when it is more than a second old. */
+function connectionCounts(traffic: AppTraffic): { active: number; idle: number } | null {
+  const stale = (traffic.monitor.tracker.latest?.at ?? -Infinity) < performance.now() - 1000;
+  if (stale) traffic.monitor.pollNow();
+  const latest = traffic.monitor.tracker.latest;
+  return latest ? { active: latest.active, idle: latest.idle } : null;
+}
+
+function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): { app: App; reaped: () => number } {
   const env = appEnvironmentBytes(rawEnvironment());
   // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c)
   const has = (name: string) => env.some((e) => e.subarray(0, name.length + 1).toString() === `${name}=`);
@@ -132,7 +179,9 @@ function launchApp({ options, command, inheritedFds }: RunContext, native: Nativ
     nofile: options.appNofile,
   };
   try {
-    return native ? launchNatively(native, new ReapLoop(native), request) : launchWithLibuv(request);
+    if (!native) return { app: launchWithLibuv(request), reaped: () => 0 };
+    const reapLoop = new ReapLoop(native);
+    return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped };
   } catch (err) {
     if (err instanceof LaunchError) throw new ExitError(err.exitCode, err.message);
     throw err;
@@ -189,7 +238,7 @@ async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: Shu
 async function listenForStatus(
   addr: NonNullable<Options['statusAddr']>,
   log: Logger,
-  hooks: { isReady(): boolean; preStop(): Promise<void> },
+  hooks: StatusHooks,
 ): Promise<Server> {
   const { startStatusServer } = await import('./status-server.js');
   try {

@@ -106,7 +106,9 @@ async function sendStopSignal(s: Shutdown, received: NodeJS.Signals | null): Pro
  * commands or the wait skips to the stop step; every other is forwarded. Only the deadline kills.
  */
 export class Shutdown {
-  phase: Phase = 'running';
+  private phaseNow: Phase = 'running';
+  /** when each phase began, ms since the first stop signal */
+  private readonly phaseStarts = new Map<Phase, number>();
   private recordOrNull: ShutdownRecord | null = null;
   private startedAt = 0;
   private hurried = false;
@@ -126,6 +128,21 @@ export class Shutdown {
       this.appExited = true;
       this.wake('app-exited');
     });
+  }
+
+  get phase(): Phase {
+    return this.phaseNow;
+  }
+
+  private set phase(phase: Phase) {
+    if (phase !== this.phaseNow && !this.phaseStarts.has(phase)) this.phaseStarts.set(phase, this.elapsed());
+    this.phaseNow = phase;
+  }
+
+  /** seconds each phase of this shutdown lasted, the current one until now */
+  phaseSeconds(): Map<Phase, number> {
+    const starts = [...this.phaseStarts].sort(([, a], [, b]) => a - b);
+    return new Map(starts.map(([phase, at], i) => [phase, ((starts[i + 1]?.[1] ?? this.elapsed()) - at) / 1000]));
   }
 
   get started(): boolean {

@@ -3,7 +3,12 @@ import type { Socket } from 'node:net';
 import type { Logger } from './log.js';
 
 export interface StatusHooks {
+  /** /healthz: the app process is running */
+  isAlive(): boolean;
+  /** /readyz: no shutdown has started and the --ready-check passes */
   isReady(): boolean;
+  /** /metrics: the Prometheus text */
+  metrics(): string;
   /** starts the shutdown sequence (as a preStop httpGet hook would) and settles when the app has exited */
   preStop(): Promise<void>;
 }
@@ -33,12 +38,14 @@ export const STATUS_LIMITS: StatusLimits = {
 const ROUTES: Record<string, readonly string[]> = {
   '/healthz': ['GET', 'HEAD'],
   '/readyz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
   // it starts the shutdown: never by a HEAD (or any other method) a scanner or monitor may send
   '/prestop': ['GET'],
 };
 
 /**
- * GET|HEAD /healthz: 200 while the init runs. GET|HEAD /readyz: 200 until shutdown starts, then 503.
+ * GET|HEAD /healthz: 200 while the app runs. GET|HEAD /readyz: 200 while the --ready-check passes and
+ * no shutdown has started, else 503. GET|HEAD /metrics: Prometheus text.
  * GET /prestop: starts the shutdown sequence and answers once the app has exited.
  * Another method on these paths: 405; another path: 404. One request per connection.
  */
@@ -96,9 +103,10 @@ function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks): 
   };
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const methods = ROUTES[path];
-  if (!methods) return send(404, 'not found: try /healthz, /readyz or /prestop');
+  if (!methods) return send(404, 'not found: try /healthz, /readyz, /metrics or /prestop');
   if (!methods.includes(req.method ?? '')) return send(405, 'method not allowed', { allow: methods.join(', ') });
-  if (path === '/healthz') return send(200, 'ok');
+  if (path === '/healthz') return hooks.isAlive() ? send(200, 'ok') : send(503, 'the app has exited');
+  if (path === '/metrics') return send(200, hooks.metrics().trimEnd(), { 'content-type': 'text/plain; version=0.0.4' });
   if (path === '/readyz') return hooks.isReady() ? send(200, 'ready') : send(503, 'shutting down');
   const deadline = deadlines.get(req.socket);
   if (deadline) clearTimeout(deadline);
