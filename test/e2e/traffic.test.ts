@@ -1,0 +1,110 @@
+// Traffic-aware shutdown on the built binary, in a network namespace of its own (so that no other
+// test's connections count): --drain-quiet, --wait-idle, --ready-check and /metrics.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { BINARY, FIXTURES, cleanEnv, pid1Available, sleep, waitFor } from './harness.js';
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+const APP = join(FIXTURES, 'http-app.py');
+const LOAD = join(FIXTURES, 'http-load.py');
+const PORT = 18080;
+
+interface Init {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** runs a command in the init's network namespace */
+  inside(args: string[]): Promise<string>;
+}
+
+/** The init as a plain child of `unshare --net` (loopback up), running the HTTP app. */
+function startInit(args: string[]): Init {
+  const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', BINARY, ...args, '--', 'python3', APP, String(PORT)], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  started.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const inside = (cmd: string[]) =>
+    new Promise<string>((resolve) => {
+      const c = spawn('nsenter', [`--net=/proc/${child.pid}/ns/net`, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+      started.push(c);
+      let out = '';
+      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      c.on('exit', () => resolve(out.trim()));
+    });
+  return { child, stderr: () => stderr, exited, inside };
+}
+
+async function appListening(init: Init): Promise<void> {
+  await waitFor('the app to listen', async () => (await init.inside(['python3', LOAD, String(PORT), '/fast', '0', '0'])) === '1 0' || undefined, 15_000);
+}
+
+/** root for the namespace, python3 for the app and the load, curl, ip and nsenter; in CI all are required */
+function ok(): boolean {
+  const have = ['python3', 'curl', 'ip', 'nsenter'].every((tool) => spawnSync(tool, ['--version']).status === 0);
+  if (!have && process.env.CI === 'true') throw new Error('CI=true but python3, curl, ip or nsenter is missing (.ci/run installs them)');
+  return pid1Available() && have;
+}
+
+describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
+  it.each([1, 3])('--drain-delay 20s --drain-quiet 1s: traffic for %is after TERM is served, the init exits about then + 1 s', async (d) => {
+    const init = startInit(['--drain-delay', '20s', '--drain-quiet', '1s']);
+    await appListening(init);
+    const load = init.inside(['python3', LOAD, String(PORT), '/fast', String(d), '100']);
+    await sleep(100);
+    const t0 = Date.now();
+    process.kill(init.child.pid as number, 'SIGTERM');
+    const [okCount, failed] = (await load).split(' ').map(Number);
+    await init.exited;
+    const took = (Date.now() - t0) / 1000;
+    expect(failed, 'requests that failed').toBe(0);
+    expect(okCount).toBeGreaterThan(d * 5);
+    expect(took).toBeGreaterThan(d);
+    expect(took, 'the drain ends when the traffic stops, not at 20 s').toBeLessThan(d + 6);
+    expect(init.stderr()).toMatch(/shutdown on SIGTERM, drain quiet for 1s after [\d.]+s, SIGTERM to app/);
+  }, 40_000);
+
+  it('--wait-idle lets 3-second requests finish for an app with no graceful stop; without it they are cut', async () => {
+    for (const waitIdle of [true, false]) {
+      const init = startInit(waitIdle ? ['--wait-idle', '10s'] : []);
+      await appListening(init);
+      const load = init.inside(['python3', LOAD, String(PORT), '/slow/3000', '0', '0', '5']);
+      await sleep(700);
+      process.kill(init.child.pid as number, 'SIGTERM');
+      const [okCount, failed] = (await load).split(' ').map(Number);
+      await init.exited;
+      if (waitIdle) {
+        expect({ okCount, failed }).toEqual({ okCount: 5, failed: 0 });
+        expect(init.stderr()).toMatch(/connections idle after [\d.]+s, SIGTERM to app/);
+      } else {
+        expect(failed, 'the control loses them').toBe(5);
+      }
+    }
+  }, 40_000);
+
+  it('--ready-check flips /readyz with the app and the shutdown; /metrics parses', async () => {
+    const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-delay', '2s']);
+    const readyz = async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz'])) || 'none';
+    await appListening(init);
+    await waitFor('ready', async () => (await readyz()) === '200' || undefined, 5000);
+    const metrics = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']);
+    for (const line of metrics.split('\n').filter((l) => l && !l.startsWith('#'))) {
+      expect(line).toMatch(/^graceful_init_[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.]+$/);
+    }
+    expect(metrics).toMatch(/^graceful_init_ready 1$/m);
+    expect(metrics).toMatch(/^graceful_init_shutdown_phase\{phase="running"\} 1$/m);
+    process.kill(init.child.pid as number, 'SIGTERM');
+    await waitFor('not ready once the shutdown started', async () => (await readyz()) === '503' || undefined, 3000);
+    const during = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']);
+    expect(during).toMatch(/^graceful_init_shutdown_phase\{phase="draining"\} 1$/m);
+    await init.exited;
+  }, 40_000);
+});
