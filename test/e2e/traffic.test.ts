@@ -49,7 +49,7 @@ async function appListening(init: Init): Promise<void> {
 
 /** root for the namespace, python3 for the app and the load, curl, ip and nsenter; in CI all are required */
 function ok(): boolean {
-  const have = ['python3', 'curl', 'ip', 'nsenter'].every((tool) => spawnSync(tool, ['--version']).status === 0);
+  const have = ['python3', 'curl', 'ip', 'nsenter'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
   if (!have && process.env.CI === 'true') throw new Error('CI=true but python3, curl, ip or nsenter is missing (.ci/run installs them)');
   return pid1Available() && have;
 }
