@@ -79,6 +79,6 @@ await bundleJs(jsBundle);
 const executable = join(outDir, 'graceful-init');
 injectSea({ runtime: x64Node, blob: makeSeaBlob(jsBundle), out: executable, strip: 'strip' });
 
-const size = `${(statSync(executable).size / 1048576).toFixed(1)} MB`;
+const size = `${(statSync(executable).size / 1048576).toFixed(1)} MiB`;
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`built ${testHooks ? 'dist/test-hooks' : 'dist'}/graceful-init ${version} on node ${runtimeVersion(x64RuntimeDir)}: ${size} in ${seconds}s`);

@@ -33,7 +33,7 @@ export function buildMetrics(raw, inits) {
   }
   if (raw.forward) {
     const f = raw.forward;
-    const rss = { id: 'rss', group: 'footprint', label: 'RSS of the init while the app runs', unit: 'MB', ratio: true, cells: {} };
+    const rss = { id: 'rss', group: 'footprint', label: 'RSS of the init while the app runs', unit: 'MiB', ratio: true, cells: {} };
     const p50 = { id: 'forward.p50', group: 'signals', label: 'signal forwarding latency p50', unit: 'µs', ratio: true, cells: {} };
     const p99 = { id: 'forward.p99', group: 'signals', label: 'signal forwarding latency p99', unit: 'µs', ratio: true, cells: {} };
     const lost = { id: 'forward.lost', group: 'signals', label: 'signals lost (not forwarded within 250 ms)', unit: '', cells: {} };
@@ -46,9 +46,9 @@ export function buildMetrics(raw, inits) {
       p99.cells[id] = has ? { value: quantile(o.latenciesUs, 0.99), n: o.latenciesUs.length } : { failed: true, text: 'none arrived' };
       lost.cells[id] = { value: o.lost, text: `${o.lost} of ${o.sent}`, failed: o.lost > 0 };
     }
-    const anon = { id: 'rss.anon', group: 'footprint', label: 'of which private (RssAnon)³', unit: 'MB', ratio: true, cells: {} };
+    const anon = { id: 'rss.anon', group: 'footprint', label: 'of which private (RssAnon)³', unit: 'MiB', ratio: true, cells: {} };
     for (const id of ids) if (f[id]) anon.cells[id] = cellOf(f[id].anonKb, { scale: 1 / MB });
-    rss.target = { text: '≤ 45 MB', check: (c) => c.value <= 45 };
+    rss.target = { text: '≤ 45 MiB', check: (c) => c.value <= 45 };
     p50.target = { text: '≤ 2× tini', check: (c, t) => t && c.value <= 2 * t.value };
     p99.target = { text: '≤ 2 ms', check: (c) => c.value <= 2000 };
     lost.control = { expect: 'loses every signal', detected: (c) => c && c.value > 0 };
@@ -59,7 +59,7 @@ export function buildMetrics(raw, inits) {
     add(lost);
   }
   if (raw.size) {
-    const m = { id: 'size', group: 'footprint', label: 'binary size', unit: 'MB', ratio: true, cells: {} };
+    const m = { id: 'size', group: 'footprint', label: 'binary size', unit: 'MiB', ratio: true, cells: {} };
     for (const id of ids) {
       const s = raw.size[id];
       if (s) m.cells[id] = { value: s.bytes / 1048576, note: s.dynamic ? 'dynamically linked' : 'static' };
@@ -240,7 +240,7 @@ export function cellText(m, id) {
     return `${c.failed && m.id !== 'forward.lost' && !m.id.startsWith('nginx') ? '✗ ' : ''}${c.text}`;
   }
   let text = `${m.unit ? fmt(c.value) : fmtCount(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
-  if (m.id === 'size' && c.value < 1) text = `${fmt(c.value * 1024)} KB`;
+  if (m.id === 'size' && c.value < 1) text = `${fmt(c.value * 1024)} KiB`;
   if (m.id === 'size' && c.note === 'dynamically linked') text += '⁴';
   if (c.ratio !== undefined) text += ` (${fmt(c.ratio)}×)`;
   return text;
@@ -307,7 +307,7 @@ export function renderMarkdown(result) {
     out.push(`For scale, a bare \`node -e 0\` of the same Node 24 runtime as PID 1 takes ${fmt(result.startup.nodeRefMs)} ms (wall, as above).`);
   }
   if (result.tarballs?.length) {
-    out.push(`Bundles: ${result.tarballs.map((t) => `\`${t.file}\` ${fmt(t.bytes / 1048576)} MB`).join(', ')}.`);
+    out.push(`Bundles: ${result.tarballs.map((t) => `\`${t.file}\` ${fmt(t.bytes / 1048576)} MiB`).join(', ')}.`);
   }
   const load = meta.loadAverage1m;
   if (load) {

@@ -126,3 +126,27 @@ describe.each(MODES)('the app exits in the middle of a step (%s)', (mode) => {
     }
   });
 });
+
+describe.each(MODES)('limits of what the init is given (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  it.skipIf(skip)('huge argv and environment reach the app whole', async () => {
+    const { run, cleanEnv } = await import('../e2e/harness.js');
+    const args = Array.from({ length: 5000 }, (_, i) => `argument-${i}-${'x'.repeat(100)}`);
+    const env = cleanEnv(Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`BIG_${i}`, 'y'.repeat(200)])));
+    const r = await run(mode, ['--', 'sh', '-c', 'echo "$# ${#BIG_1999}"', 'sh', ...args], { env, timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('5000 200\n');
+  });
+
+  it.skipIf(skip)('an app that exits at the very deadline: its status or 137, and nothing left behind', async () => {
+    const init = start(mode, ['--kill-after', '1s', '--', 'sh', '-c', 'trap "sleep 1; exit 9" TERM; while :; do sleep 0.05; done']);
+    const pid = await init.initPid();
+    await appOf(pid);
+    await sleep(200);
+    process.kill(pid, 'SIGTERM');
+    const r = await init.result;
+    expect([9, 137]).toContain(r.code);
+    expect(r.timedOut).toBe(false);
+  });
+});
