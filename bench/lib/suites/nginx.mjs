@@ -6,7 +6,7 @@
 //      /fast.txt and one for /slow.bin every 100 ms,
 //   4. every request is counted as ok (200 and the whole body) or failed: refused, reset,
 //      truncated body, or other.
-import { get } from 'node:http';
+import { request } from '../../../test/engine/lib/load.mjs';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,42 +41,11 @@ function site(nginx) {
   };
 }
 
-/** One GET; resolves to 'ok', 'refused', 'reset', 'truncated' or 'other:<why>'. Never rejects. */
-function request(port, path, expectBytes, onHeaders) {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (outcome) => {
-      if (!settled) {
-        settled = true;
-        resolve(outcome);
-      }
-    };
-    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 15000 }, (res) => {
-      onHeaders?.();
-      let bytes = 0;
-      res.on('data', (chunk) => (bytes += chunk.length));
-      res.on('aborted', () => done('truncated'));
-      res.on('error', () => done('truncated'));
-      res.on('end', () => {
-        if (res.statusCode !== 200) done(`other:HTTP ${res.statusCode}`);
-        else done(res.complete && bytes === expectBytes ? 'ok' : 'truncated');
-      });
-      res.on('close', () => done(bytes === expectBytes && res.complete ? 'ok' : 'truncated'));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', (err) => {
-      if (err.code === 'ECONNREFUSED') done('refused');
-      else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') done('reset');
-      else if (err.message === 'socket hang up') done('reset');
-      else done(`other:${err.code ?? err.message}`);
-    });
-  });
-}
 
 async function waitListening(port, ms) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if ((await request(port, '/fast.txt', 3)) === 'ok') return true;
+    if ((await request(port, '/fast.txt', { expectBytes: 3, timeoutMs: 15_000 })) === 'ok') return true;
     await sleep(20);
   }
   return false;
@@ -91,14 +60,14 @@ async function rollout(ctx, variant, s) {
     if (!(await waitListening(port, 10000))) throw new Error(`nginx under ${variant.id} never listened: ${ns.stderr.trim()}`);
     const pid = await ns.initPid();
     let started = 0;
-    const inFlight = Array.from({ length: IN_FLIGHT }, () => request(port, '/slow.bin', SLOW_BYTES, () => started++));
+    const inFlight = Array.from({ length: IN_FLIGHT }, () => request(port, '/slow.bin', { expectBytes: SLOW_BYTES, timeoutMs: 15_000, onHeaders: () => started++ }));
     for (let i = 0; i < 200 && started < IN_FLIGHT; i++) await sleep(10);
     await sleep(300);
     process.kill(pid, 'SIGTERM');
     const fresh = [];
     const until = Date.now() + NEW_FOR_MS;
     while (Date.now() < until) {
-      fresh.push(request(port, '/fast.txt', 3), request(port, '/slow.bin', SLOW_BYTES));
+      fresh.push(request(port, '/fast.txt', { expectBytes: 3, timeoutMs: 15_000 }), request(port, '/slow.bin', { expectBytes: SLOW_BYTES, timeoutMs: 15_000 }));
       await sleep(NEW_EVERY_MS);
     }
     const a = await Promise.all(inFlight);
