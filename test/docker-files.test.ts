@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/cli/duration.js';
-import { OPTION_TABLE, envName } from '../src/cli/options.js';
+import { OPTION_TABLE, envName, parseReadyCheck } from '../src/cli/options.js';
 import { APP_NODE_OPTIONS } from '../src/process/app-env.js';
 import { BINARY, ROOT, ensureBundle, freePort, httpGet, waitFor, type Bundle } from './e2e/harness.js';
 import { splitCommand } from '../src/cli/split-command.js';
@@ -404,7 +404,7 @@ describe('docker/ files', () => {
     expect(last(final, 'STOPSIGNAL')?.rest).toBe('SIGTERM');
     const env = graceInitEnv(envOf(final));
     expect(env.GRACEFUL_INIT_PRE_STOP).toBe('nginx -s quit');
-    expect(check(options, env)).toMatch(/stop: QUIT to the app/);
+    expect(check(options, env)).toMatch(/stop \(at the latest\): QUIT to the app/);
   });
 });
 
@@ -473,7 +473,7 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(() => new Deployment(broken as ConstructorParameters<typeof Deployment>[0]).validate()).toThrow(/terminationGracePeriodSeconds/);
   });
 
-  it('the probes ask the app (its own port); the preStop hook uses the status endpoint, reachable from the kubelet', () => {
+  it('the probes ask the status endpoint, whose /readyz asks nginx (--ready-check); the preStop hook uses it too', () => {
     const { container, env } = load();
     const addr = env.GRACEFUL_INIT_STATUS_ADDR as string;
     const m = /^(.*):(\d+)$/.exec(addr);
@@ -481,11 +481,10 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(['0.0.0.0', '[::]', '']).toContain(m?.[1]); // the kubelet connects to the pod IP
     const statusPort = Number(m?.[2]);
     const portOf = (p: string | number) => (typeof p === 'number' ? p : container.ports?.find((x) => x.name === p)?.containerPort);
-    // /readyz and /healthz of the init say nothing about nginx (until the init can ask the app)
-    for (const probe of [container.readinessProbe?.httpGet, container.livenessProbe?.httpGet]) {
-      expect(portOf(probe?.port as string | number)).toBe(80);
-      expect(probe?.path).toBe('/');
-    }
+    expect([container.readinessProbe?.httpGet?.path, container.livenessProbe?.httpGet?.path]).toEqual(['/readyz', '/healthz']);
+    for (const probe of [container.readinessProbe?.httpGet, container.livenessProbe?.httpGet]) expect(portOf(probe?.port as string | number)).toBe(statusPort);
+    // /readyz follows nginx: the check is a real one, on nginx's own port
+    expect(parseReadyCheck(env.GRACEFUL_INIT_READY_CHECK as string)).toEqual({ kind: 'http', host: '127.0.0.1', port: portOf('http'), path: '/' });
     const preStop = container.lifecycle?.preStop?.httpGet;
     expect(preStop?.path).toBe('/prestop');
     expect(portOf(preStop?.port as string | number)).toBe(statusPort);
@@ -547,9 +546,9 @@ describe('docs/images.md', () => {
   });
 
   it('the size it quotes is the size of the tarball, within 15%', () => {
-    const m = /bundle is about (\d+) MB compressed, (\d+) MB unpacked/.exec(doc());
-    expect(m, 'the "bundle is about N MB compressed, M MB unpacked" sentence').toBeTruthy();
-    const size = statSync(join(ROOT, bundle.tarball)).size / 1e6;
+    const m = /bundle is ([\d.]+) MiB compressed, ([\d.]+) MiB unpacked/.exec(doc());
+    expect(m, 'the "bundle is N MiB compressed, M MiB unpacked" sentence').toBeTruthy();
+    const size = statSync(join(ROOT, bundle.tarball)).size / 1048576;
     expect(Math.abs(Number(m?.[1]) - size) / size).toBeLessThan(0.15);
   });
 });

@@ -69,8 +69,10 @@ async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
   mkdirSync(join(dir.path, 'site'));
   const site = nginxSite(join(dir.path, 'site'), { slowBytes: SLOW_BYTES, rate: '16k' });
   const [port, status] = [await freePort(), await freePort()];
-  // the one change to the pod's env: no pod IP here, the host's network, so loopback and a free port
-  const env = (container.env ?? []).map((v) => (v.name === 'GRACEFUL_INIT_STATUS_ADDR' ? { name: v.name, value: `127.0.0.1:${status}` } : v));
+  // the changes to the pod's env: no pod IP here, the host's network, so the status endpoint on
+  // loopback and a free port, and the ready check on the port nginx serves here
+  const moved: Record<string, string> = { GRACEFUL_INIT_STATUS_ADDR: `127.0.0.1:${status}`, GRACEFUL_INIT_READY_CHECK: `http://127.0.0.1:${port}/fast.txt` };
+  const env = (container.env ?? []).map((v) => (v.name in moved ? { name: v.name, value: moved[v.name] as string } : v));
   const image = await ociBundle(e, images().recipes.nginx, bundle, { container: { ...container, env }, binds: site.mounts(port) });
 
   const id = `gi-kubelet-${process.pid}-${Date.now()}`;
