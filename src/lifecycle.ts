@@ -47,57 +47,28 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   if (native) takeSignalsNodeCannot(native, log);
   becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
   // the status endpoint answers from before the app exists: it reads what is there when asked
-  let shutdown: Shutdown | null = null;
-  let app: App | null = null;
-  let appRunning = false;
-  let traffic: AppTraffic | null = null;
-  let probe: ReadyProbe | null = null;
-  let reaped = () => 0;
-  const forwarded = new Map<string, number>();
-  const isReady = () => !shutdown?.started && (probe?.passing() ?? true);
-  const status = options.statusAddr
-    ? await listenForStatus(options.statusAddr, log, {
-        isAlive: () => appRunning,
-        isReady,
-        metrics: () => renderMetrics({
-          forwarded: withNativeCounts(forwarded, native),
-          zombiesReaped: reaped(),
-          connections: traffic ? connectionCounts(traffic) : null,
-          ready: isReady(),
-          phase: shutdown?.phase ?? 'running',
-          phaseSeconds: shutdown?.phaseSeconds() ?? new Map(),
-          logLinesDropped: log.dropped,
-        }),
-        preStop: async () => {
-          shutdown?.startFromHook();
-          await app?.exited;
-        },
-      })
-    : null;
+  const live: Live = { shutdown: null, app: null, appRunning: false, traffic: null, probe: null, reaped: () => 0, forwarded: new Map() };
+  const status = options.statusAddr ? await listenForStatus(options.statusAddr, log, statusHooks(live, native, log)) : null;
 
   await testHooks?.beforeSpawn();
-  const launched = launchApp(ctx, native);
-  app = launched.app;
-  reaped = launched.reaped;
-  appRunning = true;
+  const { app: running, reaped } = launchApp(ctx, native);
+  Object.assign(live, { app: running, reaped, appRunning: true });
   testHooks?.afterSpawn();
-  native?.setSignalTarget(app.signalTarget);
-  log.debug(`spawned ${ctx.command.join(' ')}`, { pid: app.pid });
-  const running = app;
-  void running.exited.then(() => (appRunning = false));
+  native?.setSignalTarget(running.signalTarget);
+  log.debug(`spawned ${ctx.command.join(' ')}`, { pid: running.pid });
+  void running.exited.then(() => (live.appRunning = false));
 
   const leftovers = leftoversOf(() => running.signalTarget);
   const unguard = guardTreeOnExit(leftovers);
   let ownAccepts = 0;
   status?.on('connection', () => ownAccepts++);
-  traffic = watchAppTraffic(native, options, log, () => ownAccepts);
-  if (options.readyCheck) probe = startReadyProbe(options.readyCheck, traffic?.ports ?? null);
+  const traffic = (live.traffic = watchAppTraffic(native, options, log, () => ownAccepts));
+  const probe = (live.probe = options.readyCheck ? startReadyProbe(options.readyCheck, traffic?.ports ?? null) : null);
   const forward = (signal: NodeJS.Signals) => {
-    forwarded.set(signal, (forwarded.get(signal) ?? 0) + 1);
+    live.forwarded.set(signal, (live.forwarded.get(signal) ?? 0) + 1);
     forwardSignal(plan, running, signal, log);
   };
-  shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic: traffic?.monitor ?? null }, forward, log);
-  const stop = shutdown;
+  const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic: traffic?.monitor ?? null }, forward, log));
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
 
   const exit = await running.exited;
@@ -115,6 +86,40 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   if (record) log.summary(summaryLine(record, exit, exitAtMs, left, code));
   await closeStatus(status);
   return code;
+}
+
+/** What the status endpoint reads, filled in as the init's life goes on. */
+interface Live {
+  shutdown: Shutdown | null;
+  app: App | null;
+  appRunning: boolean;
+  traffic: AppTraffic | null;
+  probe: ReadyProbe | null;
+  reaped: () => number;
+  /** forwarded signals by name (the C handler counts its own) */
+  forwarded: Map<string, number>;
+}
+
+function statusHooks(live: Live, native: Native | null, log: Logger): StatusHooks {
+  const isReady = () => !live.shutdown?.started && (live.probe?.passing() ?? true);
+  return {
+    isAlive: () => live.appRunning,
+    isReady,
+    metrics: () =>
+      renderMetrics({
+        forwarded: withNativeCounts(live.forwarded, native),
+        zombiesReaped: live.reaped(),
+        connections: live.traffic ? connectionCounts(live.traffic) : null,
+        ready: isReady(),
+        phase: live.shutdown?.phase ?? 'running',
+        phaseSeconds: live.shutdown?.phaseSeconds() ?? new Map(),
+        logLinesDropped: log.dropped,
+      }),
+    preStop: async () => {
+      live.shutdown?.startFromHook();
+      await live.app?.exited;
+    },
+  };
 }
 
 /**
