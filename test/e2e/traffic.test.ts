@@ -18,8 +18,8 @@ interface Init {
   child: ChildProcess;
   stderr: () => string;
   exited: Promise<number | null>;
-  /** runs a command in the init's network namespace */
-  inside(args: string[]): Promise<string>;
+  /** runs a command in the init's network namespace: its first line (once printed), and all of its output */
+  inside(args: string[]): { first: Promise<string>; all: Promise<string> };
 }
 
 /** The init as a plain child of `unshare --net` (loopback up), running the HTTP app. */
@@ -32,19 +32,30 @@ function startInit(args: string[]): Init {
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const inside = (cmd: string[]) =>
-    new Promise<string>((resolve) => {
-      const c = spawn('nsenter', [`--net=/proc/${child.pid}/ns/net`, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
-      started.push(c);
-      let out = '';
-      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      c.on('exit', () => resolve(out.trim()));
+  const inside = (cmd: string[]) => {
+    const c = spawn('nsenter', [`--net=/proc/${child.pid}/ns/net`, ...cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(c);
+    let out = '';
+    let gotFirst: (line: string) => void = () => {};
+    const first = new Promise<string>((resolve) => (gotFirst = resolve));
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) gotFirst(out.slice(0, out.indexOf('\n')));
     });
+    const all = new Promise<string>((resolve) => c.on('close', () => (gotFirst(''), resolve(out.trim()))));
+    return { first, all };
+  };
   return { child, stderr: () => stderr, exited, inside };
 }
 
 async function appListening(init: Init): Promise<void> {
-  await waitFor('the app to listen', async () => (await init.inside(['python3', LOAD, String(PORT), '/fast', '0', '0'])) === '1 0' || undefined, 15_000);
+  await waitFor('the app to listen', async () => (await init.inside(['python3', LOAD, String(PORT), '/fast', '0', '0']).all).endsWith('1 0') || undefined, 15_000);
+}
+
+/** "ok failed" from the load's last line. */
+function counts(output: string): [number, number] {
+  const [ok, failed] = (output.split('\n').at(-1) ?? '').split(' ').map(Number);
+  return [ok ?? NaN, failed ?? NaN];
 }
 
 /** root for the namespace, python3 for the app and the load, curl, ip and nsenter; in CI all are required */
@@ -59,13 +70,13 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
     const init = startInit(['--drain-delay', '20s', '--drain-quiet', '1s']);
     await appListening(init);
     const load = init.inside(['python3', LOAD, String(PORT), '/fast', String(d), '100']);
-    await sleep(100);
+    expect(await load.first).toBe('flowing');
     const t0 = Date.now();
     process.kill(init.child.pid as number, 'SIGTERM');
-    const [okCount, failed] = (await load).split(' ').map(Number);
+    const [okCount, failed] = counts(await load.all);
     await init.exited;
     const took = (Date.now() - t0) / 1000;
-    expect(failed, 'requests that failed').toBe(0);
+    expect(failed, `requests that failed; the init said: ${init.stderr()}`).toBe(0);
     expect(okCount).toBeGreaterThan(d * 5);
     expect(took).toBeGreaterThan(d);
     expect(took, 'the drain ends when the traffic stops, not at 20 s').toBeLessThan(d + 6);
@@ -77,9 +88,10 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
       const init = startInit(waitIdle ? ['--wait-idle', '10s'] : []);
       await appListening(init);
       const load = init.inside(['python3', LOAD, String(PORT), '/slow/3000', '0', '0', '5']);
-      await sleep(700);
+      expect(await load.first).toBe('flowing');
+      await sleep(300); // the requests are sent once connected
       process.kill(init.child.pid as number, 'SIGTERM');
-      const [okCount, failed] = (await load).split(' ').map(Number);
+      const [okCount, failed] = counts(await load.all);
       await init.exited;
       if (waitIdle) {
         expect({ okCount, failed }).toEqual({ okCount: 5, failed: 0 });
@@ -92,10 +104,10 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
 
   it('--ready-check flips /readyz with the app and the shutdown; /metrics parses', async () => {
     const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-delay', '2s']);
-    const readyz = async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz'])) || 'none';
+    const readyz = async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz']).all) || 'none';
     await appListening(init);
     await waitFor('ready', async () => (await readyz()) === '200' || undefined, 5000);
-    const metrics = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']);
+    const metrics = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']).all;
     for (const line of metrics.split('\n').filter((l) => l && !l.startsWith('#'))) {
       expect(line).toMatch(/^graceful_init_[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.]+$/);
     }
@@ -103,7 +115,7 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
     expect(metrics).toMatch(/^graceful_init_shutdown_phase\{phase="running"\} 1$/m);
     process.kill(init.child.pid as number, 'SIGTERM');
     await waitFor('not ready once the shutdown started', async () => (await readyz()) === '503' || undefined, 3000);
-    const during = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']);
+    const during = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']).all;
     expect(during).toMatch(/^graceful_init_shutdown_phase\{phase="draining"\} 1$/m);
     await init.exited;
   }, 40_000);

@@ -18,6 +18,7 @@ const BAD: Record<string, string | null> = {
   DUR: '5 minutes',
   CMD: "sh -c 'unclosed",
   'HOST:PORT': 'localhost:99999',
+  SPEC: 'http://example.com/',
 };
 
 const cases = OPTION_TABLE.flatMap((spec) => {

@@ -117,7 +117,7 @@ describe('spawn()', () => {
     expect(err?.message).toContain(code);
   });
 
-  it('reports EACCES for a file without execute bits, ENOEXEC for garbage, E2BIG for a huge argument', () => {
+  it('reports EACCES for a file without execute bits and E2BIG for a huge argument; hands what the kernel cannot execute to /bin/sh, as execvp does', async () => {
     const noExec = join(scratch, 'no-exec.sh');
     writeFileSync(noExec, '#!/bin/sh\nexit 0\n');
     chmodSync(noExec, 0o644);
@@ -133,7 +133,15 @@ describe('spawn()', () => {
       }
     };
     expect(codeOf({ file: noExec, argv: ['x'] })).toBe('EACCES');
-    expect(codeOf({ file: garbage, argv: ['x'] })).toBe('ENOEXEC');
+    // ENOEXEC: a script without #! runs under /bin/sh with the file as $0 (execvp(3), tini)
+    const noShebang = join(scratch, 'no-shebang');
+    writeFileSync(noShebang, `echo "$0 $1" > ${noShebang}.out\n`);
+    chmodSync(noShebang, 0o755);
+    const pid = spawnNative({ file: noShebang, argv: ['ignored', 'arg'] });
+    expect(await reapUntil(reaper, pid)).toMatchObject({ signaled: 0, code: 0 });
+    expect(readFileSync(`${noShebang}.out`, 'utf8')).toBe(`${noShebang} arg\n`);
+    const garbageRun = spawnNative({ file: garbage, argv: ['x'] }); // to /bin/sh too, which refuses it
+    expect((await reapUntil(reaper, garbageRun)).code).not.toBe(0);
     expect(codeOf({ file: '/bin/true', argv: ['true', 'x'.repeat(200_000)] })).toBe('E2BIG');
     // the failed children were collected by spawn() itself
     expect(myChildren().filter((c) => c.state === 'Z')).toEqual([]);
