@@ -27,11 +27,13 @@ async function honoured(delayMs) {
   const u = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', binary, '--', 'sleep', '3'], { stdio: 'ignore' });
   const started = process.hrtime.bigint();
   let init = null;
+  // poll gently: a busy loop here would take the core the init needs to start
   while (!init) {
     init = childOf(u.pid);
-    if (!init) await new Promise((r) => setImmediate(r));
+    if (!init) await sleep(1);
   }
-  while (Number(process.hrtime.bigint() - started) / 1e6 < delayMs) await new Promise((r) => setImmediate(r));
+  const left = delayMs - Number(process.hrtime.bigint() - started) / 1e6;
+  if (left > 0) await sleep(left);
   try {
     process.kill(init, 'SIGTERM');
   } catch {
