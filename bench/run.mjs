@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline] [-- --no-build|--build]
+// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline,drain] [-- --no-build|--build]
 // npm run bench -- --rollout [--quick]: the rolling update in a real engine (bench/lib/suites/rollout.mjs)
 // npm run bench -- --drain [--quick]: only the drain suite, merged into the results of the last full run
 //
@@ -81,7 +81,7 @@ function parseArgs(argv) {
 }
 
 const HELP = `usage: npm run bench [-- options]
-  --quick          fewer rounds (about 1–2 minutes instead of about 4)
+  --quick          fewer rounds (about 2 minutes instead of about 6)
   --only LIST      some of: ${SUITES.join(',')}
   --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
   --no-build       measure dist/graceful-init as it is

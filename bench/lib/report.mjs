@@ -246,7 +246,8 @@ function drainMetrics(d, ids) {
     const failed = runs.reduce((n, r) => n + r.failed, 0);
     const total = runs.reduce((n, r) => n + r.ok + r.failed, 0);
     const at = runs.filter((r) => r.failed > 0).length;
-    const over = median(runs.map((r) => r.exitS - r.delayS));
+    // the delay as it was: TERM lands a few ms after its planned moment, the client's end does not
+    const over = median(runs.map((r) => r.exitS - (r.stopsS ?? r.delayS)));
     const where = failed > 0 ? `, at ${at} of ${runs.length} delays` : '';
     const m = {
       id: `drain.${v.id}`,
