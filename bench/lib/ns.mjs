@@ -9,11 +9,12 @@ export class Namespace {
   /**
    * @param ctx   { unshare, helpers }
    * @param argv  the init's command line (what becomes PID 1)
-   * @param opts  { timed: wrap unshare in bench/c/timed, stamp: exec through bench/c/stamp }
+   * @param opts  { timed: wrap unshare in bench/c/timed, stamp: exec through bench/c/stamp,
+   *                net: a network namespace of its own too (only loopback, down: the caller brings it up) }
    */
   constructor(ctx, argv, opts = {}) {
     const inner = opts.stamp === false ? argv : [ctx.helpers.stamp, ...argv];
-    const ns = [ctx.unshare, '--pid', '--fork', '--mount-proc', '--kill-child', ...inner];
+    const ns = [ctx.unshare, '--pid', '--fork', '--mount-proc', '--kill-child', ...(opts.net ? ['--net'] : []), ...inner];
     const full = opts.timed ? [ctx.helpers.timed, ...ns] : ns;
     this.argv = argv;
     this.child = spawn(full[0], full.slice(1), {

@@ -184,6 +184,7 @@ export function buildMetrics(raw, inits) {
     m.control = { expect: 'no deadline: the app outlives the watch', detected: (c) => c?.na && c.text.includes('alive') };
     add(m);
   }
+  if (raw.drain) for (const m of drainMetrics(raw.drain, ids)) add(m);
 
   const short = {
     'startup.true': 'start-up: init true (wall)',
@@ -204,6 +205,9 @@ export function buildMetrics(raw, inits) {
     'nginx.plain': 'nginx rollout: failed (no options)',
     'nginx.drain': 'nginx rollout: failed (drain + pre-stop)',
     deadline: 'deadline error (--kill-after 1s)',
+    'drain.fixed2': 'drain: --drain-delay 2s',
+    'drain.fixed10': 'drain: --drain-delay 10s',
+    'drain.quiet': 'drain: --drain-quiet 1s --drain-delay 15s',
   };
   for (const m of metrics) m.short = short[m.id] ?? m.label;
   const order = ['startup.true', 'startup.bintrue', 'startup.first', 'startup.exit', 'rss', 'rss.anon', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
@@ -229,6 +233,38 @@ export function buildMetrics(raw, inits) {
   return metrics;
 }
 
+/**
+ * The drain rows: one per variant, in graceful-init's column. Failed requests over all delays (and
+ * at how many delays any failed); the value is the median over the delays of (time to exit − delay).
+ */
+function drainMetrics(d, ids) {
+  const { out, params } = d;
+  const lo = Math.min(...params.delaysS);
+  const hi = Math.max(...params.delaysS);
+  return params.variants.map((v) => {
+    const runs = out[v.id];
+    const failed = runs.reduce((n, r) => n + r.failed, 0);
+    const total = runs.reduce((n, r) => n + r.ok + r.failed, 0);
+    const at = runs.filter((r) => r.failed > 0).length;
+    // the delay as it was: TERM lands a few ms after its planned moment, the client's end does not
+    const over = median(runs.map((r) => r.exitS - (r.stopsS ?? r.delayS)));
+    const where = failed > 0 ? `, at ${at} of ${runs.length} delays` : '';
+    const m = {
+      id: `drain.${v.id}`,
+      group: 'drain',
+      label: `drain, traffic for ${lo}–${hi} s after TERM, \`${v.options.join(' ')}\`: failed requests; time to exit − delay (median)`,
+      unit: 's',
+      cells: {
+        'graceful-init': { value: over, failedRequests: failed, failed: failed > 0, text: `${failed} of ${total} failed${where}; ${sign(over)} s`, runs },
+      },
+    };
+    for (const id of ids) if (id !== 'graceful-init') m.cells[id] = { na: true, text: 'no such option' };
+    if (v.id === 'fixed2') m.control = { expect: 'a drain shorter than the delay loses requests', detected: (_c, all) => all['graceful-init']?.failed === true };
+    if (v.id === 'quiet') m.target = { text: '0 failed, median ≤ +1.5 s', check: (c) => c.failedRequests === 0 && c.value <= 1.5 };
+    return m;
+  });
+}
+
 const fmtCount = (v) => (Number.isInteger(v) ? String(v) : fmt(v));
 const fmt0 = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const sign = (v) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${fmt(v)}`);
@@ -236,8 +272,9 @@ const sign = (v) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${fmt(v)}`);
 export function cellText(m, id) {
   const c = m.cells[id];
   if (!c) return '–';
-  if (c.text && (c.failed || c.na || m.id.startsWith('nginx') || m.id === 'deadline' || m.id === 'forward.lost')) {
-    return `${c.failed && m.id !== 'forward.lost' && !m.id.startsWith('nginx') ? '✗ ' : ''}${c.text}`;
+  const counts = m.id === 'forward.lost' || m.id.startsWith('nginx') || m.id.startsWith('drain');
+  if (c.text && (c.failed || c.na || counts || m.id === 'deadline')) {
+    return `${c.failed && !counts ? '✗ ' : ''}${c.text}`;
   }
   let text = `${m.unit ? fmt(c.value) : fmtCount(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
   if (m.id === 'size' && c.value < 1) text = `${fmt(c.value * 1024)} KiB`;
@@ -280,7 +317,7 @@ export function renderMarkdown(result) {
   });
   const out = [];
   out.push(
-    '`npm run bench` (about 4 minutes; `npm run bench -- --quick`: about 1) measures graceful-init beside tini, dumb-init and catatonit ' +
+    '`npm run bench` (about 6 minutes; `npm run bench -- --quick`: about 2) measures graceful-init beside tini, dumb-init and catatonit ' +
       'from Debian and prints this table; see [bench/README.md](bench/README.md) for how each figure is taken.',
   );
   out.push('');
@@ -296,7 +333,7 @@ export function renderMarkdown(result) {
   out.push('');
   out.push(
     `¹ control: \`bench/c/naive-init.c\`, what a shell script or the app itself as PID 1 does: it waits for its own child only and installs no signal handler. ` +
-      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once) fails it. ` +
+      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once; for the drain, a fixed 2 s drain) fails it. ` +
       `³ the rest of the RSS is the part of the executable and its libraries mapped from the page cache, shared with every other process that maps them. ` +
       `⁴ dynamically linked: the C library is not counted.`,
   );
@@ -315,10 +352,21 @@ export function renderMarkdown(result) {
       `Load average (1 min) at the start: ${load.before.toFixed(2)}${load.before > meta.cores / 2 ? ' (a busy machine: expect noise)' : ''}.`,
     );
   }
+  if (result.raw?.drain) out.push(drainNote(result.raw.drain, meta.drain));
   if (meta.notes.length > 0) out.push(`Notes: ${meta.notes.join('; ')}.`);
   out.push('');
   out.push('![graceful-init beside tini, dumb-init and catatonit](bench/results/latest.svg)');
   return `${out.join('\n')}\n`;
+}
+
+function drainNote(d, merged) {
+  const when = merged
+    ? ` (measured on its own with \`--drain\`${merged.quick ? ' `--quick`' : ''}: ${merged.date.slice(0, 10)}, load average ${merged.loadAverage1m.before.toFixed(2)})`
+    : '';
+  return (
+    `Drain rows${when}: the load balancer's lag modelled as a client that keeps opening a connection for a request every ${d.params.everyMs} ms ` +
+    `until ${d.params.delaysS.join(', ')} s after TERM, to an app that exits at once on TERM; time to exit is from TERM to the init's exit.`
+  );
 }
 
 function describeRounds(c) {
@@ -328,6 +376,7 @@ function describeRounds(c) {
     `reaping stream ${c.streamRounds}, burst ${c.burstRounds}`,
     `nginx ${c.nginxRounds}`,
     `deadline ${c.deadlineRounds}`,
+    ...(c.drainDelaysS ? [`drain: one stop per variant with traffic for ${c.drainDelaysS.join(', ')} s after TERM`] : []),
   ].join(', ');
 }
 
@@ -388,6 +437,7 @@ export function renderSvg(result) {
     }
     y += 22;
   }
+  if (result.raw?.drain) y = drainChart(result.raw.drain, metrics.find((m) => m.id === 'drain.quiet'), parts, y, W);
   const H = y + 10;
   const subtitle = `${meta.date.slice(0, 10)} · ${meta.cpu}, ${meta.cores} cores · medians of interleaved runs${meta.quick ? ' (--quick)' : ''} · dashed line: target`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
@@ -403,6 +453,56 @@ export function renderSvg(result) {
 ${parts.join('\n')}
 </svg>
 `;
+}
+
+/**
+ * The drain as a chart: time from TERM to the init's exit against how long the traffic kept coming,
+ * one line per variant; a red dot where requests failed. The band is the goal: after the traffic,
+ * within 1.5 s.
+ */
+function drainChart(d, quiet, parts, y, W) {
+  const colors = { fixed2: '#8c959f', fixed10: '#57606a', quiet: '#1f6feb' };
+  const runs = Object.values(d.out).flat();
+  const xMax = Math.ceil(Math.max(...d.params.delaysS));
+  const yMax = 2 * Math.ceil(Math.max(xMax + 1.5, ...runs.map((r) => r.exitS)) / 2);
+  const [x0, pw, ph] = [60, 440, 190];
+  parts.push(`<text x="10" y="${y}" class="t">drain: exit after TERM, by how long traffic keeps coming after TERM${quiet ? ' — target: 0 failed, median ≤ +1.5 s' : ''}</text>`);
+  if (quiet?.target) parts.push(`<text x="${W - 10}" y="${y}" class="${quiet.target.result === 'PASS' ? 'pass' : 'miss'}" text-anchor="end">${quiet.target.result}</text>`);
+  const top = y + 24;
+  const px = (v) => (x0 + (v / xMax) * pw).toFixed(1);
+  const py = (v) => (top + ph - (v / yMax) * ph).toFixed(1);
+  for (let v = 0; v <= yMax; v += 2) {
+    parts.push(`<line x1="${x0}" y1="${py(v)}" x2="${x0 + pw}" y2="${py(v)}" stroke="#d0d7de" stroke-width="0.6"/><text x="${x0 - 6}" y="${Number(py(v)) + 4}" class="s" text-anchor="end">${v}</text>`);
+  }
+  for (let v = 0; v <= xMax; v += 1) parts.push(`<text x="${px(v)}" y="${top + ph + 14}" class="s" text-anchor="middle">${v}</text>`);
+  parts.push(`<text x="${x0 + pw}" y="${top + ph + 28}" class="s" text-anchor="end">traffic after TERM (s) →</text>`);
+  parts.push(`<text x="${x0 + 4}" y="${top - 2}" class="s">↑ exit after TERM (s)</text>`);
+  const band = [[0, 0], [xMax, xMax], [xMax, xMax + 1.5], [0, 1.5]].map(([a, b]) => `${px(a)},${py(b)}`).join(' ');
+  parts.push(`<polygon points="${band}" fill="#1a7f37" fill-opacity="0.12"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(xMax)}" class="tg"/>`);
+  let ly = top + 8;
+  for (const v of d.params.variants) {
+    const byDelay = d.params.delaysS
+      .filter((x, i, all) => all.indexOf(x) === i)
+      .sort((a, b) => a - b)
+      .map((delay) => {
+        const at = d.out[v.id].filter((r) => r.delayS === delay);
+        return { delay, exitS: median(at.map((r) => r.exitS)), failed: at.reduce((n, r) => n + r.failed, 0) };
+      });
+    const color = colors[v.id] ?? '#8c959f';
+    parts.push(`<polyline points="${byDelay.map((p) => `${px(p.delay)},${py(p.exitS)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    for (const p of byDelay) {
+      parts.push(`<circle cx="${px(p.delay)}" cy="${py(p.exitS)}" r="3.5" fill="${p.failed ? '#cf222e' : color}"/>`);
+      if (p.failed) parts.push(`<text x="${px(p.delay)}" y="${Number(py(p.exitS)) + 15}" class="f" text-anchor="middle">${p.failed}</text>`);
+    }
+    const failed = d.out[v.id].reduce((n, r) => n + r.failed, 0);
+    parts.push(`<line x1="${x0 + pw + 20}" y1="${ly}" x2="${x0 + pw + 40}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${x0 + pw + 46}" y="${ly + 4}" class="l">${esc(v.options.join(' '))}</text>`);
+    parts.push(`<text x="${x0 + pw + 46}" y="${ly + 18}" class="${failed ? 'f' : 'v'}">${failed} failed requests</text>`);
+    ly += 40;
+  }
+  parts.push(`<text x="${x0 + pw + 20}" y="${ly + 4}" class="s">red dot: requests failed (count)</text>`);
+  parts.push(`<text x="${x0 + pw + 20}" y="${ly + 18}" class="s">green band: exit within 1.5 s after the traffic</text>`);
+  return top + ph + 44;
 }
 
 function targetValue(m) {
