@@ -6,7 +6,7 @@ import type { Options } from './cli/options.js';
 import { ExitError } from './errors.js';
 import type { Logger } from './log.js';
 import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
-import { LaunchError, launchNatively, launchWithLibuv, type App } from './process/app.js';
+import { launchNatively, launchWithLibuv, type App } from './process/app.js';
 import { appEnvironmentBytes } from './process/app-env.js';
 import { guardTreeOnExit } from './process/exit-guard.js';
 import { describeExit, remapStatus } from './process/exit-status.js';
@@ -129,11 +129,13 @@ function statusHooks(live: Live, native: Native | null, log: Logger): StatusHook
  */
 function takeSignalsNodeCannot(native: Native, log: Logger): void {
   const [min, max] = native.realtimeRange();
-  const failed =
-    native.forwardSignals([signalNumber('SIGPIPE'), ...Array.from({ length: max - min + 1 }, (_, i) => min + i)]) ??
-    native.guardFaults() ??
-    native.unblockSignal(signalNumber('SIGUSR1'));
-  if (failed) log.warn(`cannot take over real-time and fault signals (${failed})`);
+  // each on its own: one refused must not leave the others (USR1 above all) untaken
+  const failed = [
+    native.forwardSignals([signalNumber('SIGPIPE'), ...Array.from({ length: max - min + 1 }, (_, i) => min + i)]),
+    native.guardFaults(),
+    native.unblockSignal(signalNumber('SIGUSR1')),
+  ].filter((why) => why !== null);
+  if (failed.length > 0) log.warn(`cannot take over real-time, fault and USR1 signals (${failed.join(', ')})`);
 }
 
 function becomeParentOfOrphans(native: Native | null, options: Options, parentAtStart: number, log: Logger): void {
@@ -183,14 +185,9 @@ function launchApp({ options, command, inheritedFds }: RunContext, native: Nativ
     listenPid,
     nofile: options.appNofile,
   };
-  try {
-    if (!native) return { app: launchWithLibuv(request), reaped: () => 0 };
-    const reapLoop = new ReapLoop(native);
-    return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped };
-  } catch (err) {
-    if (err instanceof LaunchError) throw new ExitError(err.exitCode, err.message);
-    throw err;
-  }
+  if (!native) return { app: launchWithLibuv(request), reaped: () => 0 };
+  const reapLoop = new ReapLoop(native);
+  return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped };
 }
 
 function appTarget(app: App, leftovers: Leftovers) {

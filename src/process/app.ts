@@ -1,3 +1,4 @@
+import { ExitError } from '../errors.js';
 import type { Native } from '../reaper/native.js';
 import { fromNode, fromWaitStatus, type AppExit } from './exit-status.js';
 import { trackOwned, untrackOwned } from './owned-pids.js';
@@ -12,15 +13,6 @@ export interface App {
   readonly exited: Promise<AppExit>;
 }
 
-/** The app could not be started: exit 126/127 with `message` on stderr, like a shell would. */
-export class LaunchError extends Error {
-  constructor(
-    readonly exitCode: 126 | 127,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface LaunchRequest {
   /** the app and its arguments as decoded by Node */
@@ -40,7 +32,7 @@ export interface LaunchRequest {
 function resolveOrThrow(request: LaunchRequest): string {
   const name = request.command[0] ?? '';
   const found = resolveCommand(name, process.env.PATH);
-  if (!found.ok) throw new LaunchError(found.exitCode, `cannot run "${name}": ${found.reason}`);
+  if (!found.ok) throw new ExitError(found.exitCode, `cannot run "${name}": ${found.reason}`);
   return found.path;
 }
 
@@ -66,7 +58,7 @@ export function launchNatively(native: Native, reapLoop: ReapLoop, request: Laun
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new LaunchError(code === 'ENOENT' ? 127 : 126, `cannot run "${request.command[0]}": ${code} (${(err as NodeJS.ErrnoException).syscall ?? 'spawn'})`);
+    throw new ExitError(code === 'ENOENT' ? 127 : 126, `cannot run "${request.command[0]}": ${code} (${(err as NodeJS.ErrnoException).syscall ?? 'spawn'})`);
   }
   const exited = reapLoop.watch(pid).then((raw) => {
     if (terminal) native.setForeground(0, native.getProcessGroup());
@@ -93,7 +85,7 @@ export function launchWithLibuv(request: LaunchRequest): App {
   if (child.pid === undefined) {
     // libuv reports exec failures (ENOEXEC, ETXTBSY, ...) synchronously; the error event comes later.
     child.on('error', () => {});
-    throw new LaunchError(126, `cannot run "${argv0}": the kernel refused to execute ${file}`);
+    throw new ExitError(126, `cannot run "${argv0}": the kernel refused to execute ${file}`);
   }
   const pid = child.pid;
   trackOwned(pid);

@@ -54,6 +54,28 @@ int arg_buffer(napi_env env, napi_value v, char** data, size_t* len) {
   return 1;
 }
 
+int int_args(napi_env env, napi_callback_info info, size_t want, int32_t* vals) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (want > 2 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "missing argument");
+    return 0;
+  }
+  for (size_t i = 0; i < want; i++)
+    if (!arg_int32(env, argv[i], &vals[i])) return 0;
+  return 1;
+}
+
+int int32_array_arg(napi_env env, napi_callback_info info, int32_t** data, size_t* len) {
+  size_t argc = 1;
+  napi_value arg;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "missing argument");
+    return 0;
+  }
+  return arg_int32_array(env, arg, data, len);
+}
+
 napi_value int32_value(napi_env env, int32_t n) {
   napi_value v = NULL;
   napi_create_int32(env, n, &v);

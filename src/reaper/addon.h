@@ -25,6 +25,9 @@ napi_status addon_export(napi_env env, napi_value exports, const addon_fn* fns, 
 int arg_int32(napi_env env, napi_value v, int32_t* out);
 int arg_int32_array(napi_env env, napi_value v, int32_t** data, size_t* len);
 int arg_buffer(napi_env env, napi_value v, char** data, size_t* len);
+/* The first `want` (at most 2) arguments as int32s, or one Int32Array; 0 (a TypeError thrown) when absent or mistyped. */
+int int_args(napi_env env, napi_callback_info info, size_t want, int32_t* vals);
+int int32_array_arg(napi_env env, napi_callback_info info, int32_t** data, size_t* len);
 napi_value int32_value(napi_env env, int32_t n);
 napi_value bool_value(napi_env env, int b);
 

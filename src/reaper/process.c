@@ -11,18 +11,6 @@ static napi_value SetChildSubreaper(napi_env env, napi_callback_info info) {
   return int32_value(env, prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) == 0 ? 0 : errno);
 }
 
-static int int_args(napi_env env, napi_callback_info info, size_t want, int32_t* vals) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "missing argument");
-    return 0;
-  }
-  for (size_t i = 0; i < want; i++)
-    if (!arg_int32(env, argv[i], &vals[i])) return 0;
-  return 1;
-}
-
 static napi_value SetParentDeathSignal(napi_env env, napi_callback_info info) {
   int32_t signo;
   if (!int_args(env, info, 1, &signo)) return NULL;

@@ -62,12 +62,9 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
 
 /* forwardSignals(signals: Int32Array): a handler that forwards each listed signal. Returns 0 or errno. */
 static napi_value ForwardSignals(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t* sigs;
   size_t n;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (!arg_int32_array(env, arg, &sigs, &n)) return NULL;
+  if (!int32_array_arg(env, info, &sigs, &n)) return NULL;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_forwarded;
@@ -82,11 +79,8 @@ static napi_value ForwardSignals(napi_env env, napi_callback_info info) {
 
 /* setSignalTarget(target): where forwarded signals go from now on; sends what was pending. */
 static napi_value SetSignalTarget(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t target;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (!arg_int32(env, arg, &target)) return NULL;
+  if (!int_args(env, info, 1, &target)) return NULL;
   __atomic_store_n(&g_target, target, __ATOMIC_SEQ_CST);
   for (int s = 1; s < MAX_SIGNAL; s++) drain(s);
   return int32_value(env, 0);
@@ -108,11 +102,8 @@ static napi_value GuardFaults(napi_env env, napi_callback_info info) {
 
 /* unblockSignal(sig): in the calling (main) thread only. Returns 0 or errno. */
 static napi_value UnblockSignal(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t sig;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (!arg_int32(env, arg, &sig)) return NULL;
+  if (!int_args(env, info, 1, &sig)) return NULL;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, sig);
@@ -121,12 +112,10 @@ static napi_value UnblockSignal(napi_env env, napi_callback_info info) {
 
 /* realtimeRange(out: Int32Array): [SIGRTMIN, SIGRTMAX] as this libc defines them. */
 static napi_value RealtimeRange(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t* out;
   size_t n;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (!arg_int32_array(env, arg, &out, &n) || n < 2) return NULL;
+  if (!int32_array_arg(env, info, &out, &n)) return NULL;
+  if (n < 2) return int32_value(env, EINVAL);
   out[0] = SIGRTMIN;
   out[1] = SIGRTMAX;
   return int32_value(env, 0);
@@ -134,12 +123,9 @@ static napi_value RealtimeRange(napi_env env, napi_callback_info info) {
 
 /* forwardedCounts(out: Int32Array): how many of each signal the handler has forwarded. */
 static napi_value ForwardedCounts(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
   int32_t* out;
   size_t n;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (!arg_int32_array(env, arg, &out, &n)) return NULL;
+  if (!int32_array_arg(env, info, &out, &n)) return NULL;
   for (size_t s = 0; s < n && s < MAX_SIGNAL; s++) out[s] = __atomic_load_n(&g_forwarded[s], __ATOMIC_SEQ_CST);
   return int32_value(env, 0);
 }
