@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 import type { Options } from './cli/options.js';
 import type { Logger } from './log.js';
 import { descendantsOf } from './process/leftovers.js';
@@ -33,7 +33,7 @@ export function watchAppTraffic(native: Native | null, options: Options, log: Lo
     ? () => fixed
     : cachedAppPorts(diag, () => descendantsOf(process.pid), {
         excludePorts: options.statusAddr ? [options.statusAddr.port] : [],
-        clock: () => performance.now(),
+        clock: monotonicMs,
         onChange: (found) => log.debug(`watching the app's ports ${found.ports.join(',')}`, { found: found.source }),
       });
   const monitor = startTrafficMonitor({

@@ -21,7 +21,7 @@ import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
 import { signalName, signalNumber } from './signals.js';
 import type { StatusHooks } from './status-server.js';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 
 export interface RunContext {
   options: Options;
@@ -164,7 +164,7 @@ function withNativeCounts(counts: ReadonlyMap<string, number>, native: Native | 
 
 /** The app's connections as of the last reading, read again when it is more than a second old. */
 function connectionCounts(traffic: AppTraffic): { active: number; idle: number } | null {
-  const stale = (traffic.monitor.tracker.latest?.at ?? -Infinity) < performance.now() - 1000;
+  const stale = (traffic.monitor.tracker.latest?.at ?? -Infinity) < monotonicMs() - 1000;
   if (stale) traffic.monitor.pollNow();
   const latest = traffic.monitor.tracker.latest;
   return latest ? { active: latest.active, idle: latest.idle } : null;

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ReadyCheck } from './cli/options.js';
 
 export interface ReadyProbe {
@@ -13,7 +13,8 @@ const TIMEOUT_MS = 800;
 /** One TCP connection: `onConnect` decides from the socket; anything slow or failing is a failure. */
 function probeTcp(port: number, host: string, onConnect: (socket: Socket, done: (ok: boolean) => void) => void): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host });
+    // node:net only once a check runs: it costs start-up time and memory
+    const socket = process.getBuiltinModule('node:net').connect({ port, host });
     const done = (ok: boolean) => {
       clearTimeout(timer);
       socket.destroy();

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from './clock.js';
 import type { Logger } from './log.js';
 import { rewriteSignal, type ShutdownPlan } from './plan.js';
 import type { PreStopResult } from './prestop.js';
@@ -70,7 +70,7 @@ async function waitForIdleConnections(s: Shutdown): Promise<void> {
   const traffic = s.target.traffic;
   if (s.plan.waitIdleMs === null || !traffic || s.appExited) return;
   const maxMs = Math.min(s.plan.waitIdleMs, s.remaining() ?? 0);
-  const end = await waitUntilIdle(traffic, maxMs, performance.now(), { signal: s.abortOnWake() });
+  const end = await waitUntilIdle(traffic, maxMs, monotonicMs(), { signal: s.abortOnWake() });
   s.record.idleEnd = describeWaitIdleEnd(end);
 }
 
@@ -185,7 +185,7 @@ export class Shutdown {
 
   /** The first stop signal's time on the monotonic clock the traffic monitor uses. */
   startedOnTrafficClock(): number {
-    return performance.now() - this.elapsed();
+    return monotonicMs() - this.elapsed();
   }
 
   /** Resolves at `atMs` after the first stop signal, or earlier when the app exits or a second stop signal hurries. */

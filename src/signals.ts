@@ -1,9 +1,19 @@
-import { constants } from 'node:os';
+/**
+ * Linux's signal numbers (the same on x86_64 and arm64), as Node names them. A table rather than
+ * node:os, whose loading costs start-up time and memory; a unit test holds it equal to
+ * os.constants.signals.
+ */
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8,
+  SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16,
+  SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24,
+  SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
+};
 
-// Names Node knows, deduplicated by number: aliases (IOT, POLL, UNUSED) give way to the canonical name.
-const ALIASES = new Set(['SIGIOT', 'SIGPOLL', 'SIGUNUSED', 'SIGLOST', 'SIGINFO']);
+// Names deduplicated by number: aliases (IOT, POLL) give way to the canonical name.
+const ALIASES = new Set(['SIGIOT', 'SIGPOLL']);
 const byNumber = new Map<number, NodeJS.Signals>();
-for (const [name, num] of Object.entries(constants.signals)) {
+for (const [name, num] of Object.entries(SIGNAL_NUMBERS)) {
   if (!ALIASES.has(name) && !byNumber.has(num)) byNumber.set(num, name as NodeJS.Signals);
 }
 
@@ -38,12 +48,12 @@ export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTTIN', 'SIGTTOU',
  * so they get a silent listener too: signal-exit listens on them and, seeing itself alone, would
  * re-raise the signal and take the init down.
  */
-export const ALIAS_SIGNALS: readonly NodeJS.Signals[] = (Object.keys(constants.signals) as NodeJS.Signals[]).filter(
-  (name) => ALIASES.has(name) && [...FORWARDED_SIGNALS, ...IGNORED_SIGNALS].some((n) => constants.signals[n] === constants.signals[name]),
+export const ALIAS_SIGNALS: readonly NodeJS.Signals[] = (Object.keys(SIGNAL_NUMBERS) as NodeJS.Signals[]).filter(
+  (name) => ALIASES.has(name) && [...FORWARDED_SIGNALS, ...IGNORED_SIGNALS].some((n) => SIGNAL_NUMBERS[n] === SIGNAL_NUMBERS[name]),
 );
 
 export function signalNumber(name: NodeJS.Signals): number {
-  return constants.signals[name];
+  return SIGNAL_NUMBERS[name] ?? 0;
 }
 
 /** SIGTERM, or SIGRTMIN+3 style for the real-time signals Node has no name for. */
@@ -60,7 +70,8 @@ export function parseSignal(raw: string): NodeJS.Signals {
   if (/^\d+$/.test(text)) name = byNumber.get(Number(text));
   else {
     const full = (text.startsWith('SIG') ? text : `SIG${text}`) as NodeJS.Signals;
-    if (full in constants.signals) name = byNumber.get(constants.signals[full]) ?? full;
+    const num = SIGNAL_NUMBERS[full];
+    if (num !== undefined) name = byNumber.get(num) ?? full;
   }
   if (name) return name;
   if (/^(SIG)?RT(MIN|MAX)/.test(text) || (/^\d+$/.test(text) && Number(text) >= 32 && Number(text) <= 64)) {

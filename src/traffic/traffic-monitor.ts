@@ -5,7 +5,7 @@
 // namespace's TCP counters first (tens of microseconds) and dumps only when they moved since the
 // last dump, and the timer's dumps are spaced so that they use at most `cpuBudget` of one core.
 // pollNow() (the decision loops, a /metrics scrape) dumps regardless of the budget.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../clock.js';
 import { startPoller, type Poller } from './poller.js';
 import type { DiagError, SockDiag } from './sock-diag.js';
 import { readTcpCounters, sameTcpCounters, type TcpCounters } from './tcp-counters.js';
@@ -21,7 +21,7 @@ export interface TrafficMonitorOptions {
   cpuBudget?: number;
   /** the timer dumps at least this often when the counters move, whatever the budget; default 5000 ms */
   maxSpacingMs?: number;
-  /** ms, monotonic; default performance.now */
+  /** ms, monotonic; default monotonicMs */
   clock?: () => number;
   /** the namespace's TCP counters; default readTcpCounters (/proc/net/snmp); () => null: dump without them */
   counters?: () => TcpCounters | null;
@@ -60,7 +60,7 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor {
-  const clock = opts.clock ?? (() => performance.now());
+  const clock = opts.clock ?? (monotonicMs);
   const readCounters = opts.counters ?? (() => readTcpCounters());
   const budget = opts.cpuBudget ?? 0.005;
   const tracker = new TrafficTracker();

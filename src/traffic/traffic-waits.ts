@@ -1,11 +1,11 @@
 // The two waits of the shutdown, on a running TrafficMonitor: drain until quiet (--drain-quiet,
 // --drain-min, --drain-delay as the maximum) and wait until idle (--wait-idle).
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../clock.js';
 import { decideDrain, decideWaitIdle, type DrainEnd, type DrainQuietSettings, type IdleEnd } from './drain-decision.js';
 import type { TrafficMonitor } from './traffic-monitor.js';
 
 export interface WaitOptions {
-  /** ms, monotonic; the monitor's clock. Default performance.now */
+  /** ms, monotonic; the monitor's clock. Default monotonicMs */
   clock?: () => number;
   /** ends the wait early (a second stop signal, the deadline): the verdict is then "aborted" */
   signal?: AbortSignal;
@@ -36,7 +36,7 @@ export async function drainUntilQuiet(
   startedAt: number,
   opts: WaitOptions = {},
 ): Promise<DrainEnd> {
-  const clock = opts.clock ?? (() => performance.now());
+  const clock = opts.clock ?? (monotonicMs);
   for (;;) {
     if (opts.signal?.aborted) return { done: true, reason: 'aborted', elapsedMs: clock() - startedAt };
     monitor.pollNow();
@@ -57,7 +57,7 @@ export async function waitUntilIdle(
   startedAt: number,
   opts: WaitOptions & { pollMs?: number; cpuShare?: number } = {},
 ): Promise<IdleEnd> {
-  const clock = opts.clock ?? (() => performance.now());
+  const clock = opts.clock ?? (monotonicMs);
   const pollMs = opts.pollMs ?? 100;
   const share = opts.cpuShare ?? 0.05;
   for (;;) {
