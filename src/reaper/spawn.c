@@ -5,10 +5,16 @@
  * raw bytes (no UTF-8 round trip). keepFds lists inherited descriptors the app must keep: Node
  * marked them close-on-exec at start. flags: SPAWN_NEW_GROUP, SPAWN_FOREGROUND, SPAWN_LISTEN_PID.
  * nofile >= 0 sets the app's soft RLIMIT_NOFILE. result: [pid, errno, failed step].
- * After fork the child makes only async-signal-safe calls and allocates nothing.
+ *
+ * The child shares our memory until it execs (clone with CLONE_VM|CLONE_VFORK, as posix_spawn
+ * does): a fork would copy the page tables of a ~40 MiB runtime and then tear them down again at
+ * the exec, milliseconds of start-up. We are suspended meanwhile; the child makes only
+ * async-signal-safe calls, allocates nothing, writes nothing of ours but the failure report, and
+ * always ends in execve or _exit.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +26,18 @@
 #include "addon.h"
 
 enum { SPAWN_NEW_GROUP = 1, SPAWN_FOREGROUND = 2, SPAWN_LISTEN_PID = 4 };
-enum { STEP_FORK = 1, STEP_SETPGID = 2, STEP_EXECVE = 3, STEP_PIPE = 4, STEP_MEMORY = 5 };
+enum { STEP_FORK = 1, STEP_SETPGID = 2, STEP_EXECVE = 3, STEP_MEMORY = 5 };
 enum { RESULT_PID, RESULT_ERRNO, RESULT_STEP, RESULT_LENGTH };
 
 struct child_failure {
-  int32_t err;
-  int32_t step;
+  volatile int32_t err;
+  volatile int32_t step;
 };
 
-static void fail_in_child(int fd, int err, int step) __attribute__((noreturn));
-static void fail_in_child(int fd, int err, int step) {
-  struct child_failure f = {err, step};
-  ssize_t n;
-  do {
-    n = write(fd, &f, sizeof f);
-  } while (n < 0 && errno == EINTR);
+static void fail_in_child(struct child_failure* f, int err, int step) __attribute__((noreturn));
+static void fail_in_child(struct child_failure* f, int err, int step) {
+  f->err = err;
+  f->step = step;
   _exit(127);
 }
 
@@ -65,10 +68,12 @@ struct spawn_request {
   size_t n_keep;
   int32_t flags;
   int32_t nofile;
+  struct child_failure failure;
 };
 
-static void run_child(int report_fd, const struct spawn_request* req) __attribute__((noreturn));
-static void run_child(int report_fd, const struct spawn_request* req) {
+static int run_child(void* arg) __attribute__((noreturn));
+static int run_child(void* arg) {
+  struct spawn_request* req = arg;
   /* Every signal is blocked here (the parent blocked them before fork). Reset the dispositions
    * first: Node ignores SIGPIPE, and libuv's handlers would write into the parent's pipe. */
   struct sigaction dfl;
@@ -79,7 +84,7 @@ static void run_child(int report_fd, const struct spawn_request* req) {
     if (s != SIGKILL && s != SIGSTOP) (void)sigaction(s, &dfl, NULL);
   }
   if (req->flags & SPAWN_NEW_GROUP) {
-    if (setpgid(0, 0) != 0) fail_in_child(report_fd, errno, STEP_SETPGID);
+    if (setpgid(0, 0) != 0) fail_in_child(&req->failure, errno, STEP_SETPGID);
     /* SIGTTOU is blocked, so a background group may take the terminal; no terminal: carry on */
     if (req->flags & SPAWN_FOREGROUND) (void)tcsetpgrp(STDIN_FILENO, getpid());
   }
@@ -109,7 +114,7 @@ static void run_child(int report_fd, const struct spawn_request* req) {
     execve("/bin/sh", req->shell_argv, req->envp);
     errno = ENOEXEC;
   }
-  fail_in_child(report_fd, errno, STEP_EXECVE);
+  fail_in_child(&req->failure, errno, STEP_EXECVE);
 }
 
 /* {"/bin/sh", file, argv[1..], NULL}, allocated before fork. */
@@ -140,48 +145,33 @@ static char** split_entries(char* buf, size_t len) {
   return list;
 }
 
-static pid_t spawn_child(const struct spawn_request* req, int32_t* err, int32_t* step) {
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0) {
-    *err = errno;
-    *step = STEP_PIPE;
-    return -1;
-  }
+/* Enough for run_child, which keeps one small buffer; we are suspended while it runs on it. */
+#define CHILD_STACK_SIZE (64 * 1024)
+
+static pid_t spawn_child(struct spawn_request* req, int32_t* err, int32_t* step) {
+  static char stack[CHILD_STACK_SIZE] __attribute__((aligned(16)));
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(pfd[0]);
-    run_child(pfd[1], req);
-  }
-  int fork_errno = errno;
+  req->failure.err = req->failure.step = 0;
+  pid_t pid = clone(run_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, req);
+  int clone_errno = errno;
   sigprocmask(SIG_SETMASK, &old, NULL);
-  close(pfd[1]);
   if (pid < 0) {
-    close(pfd[0]);
-    *err = fork_errno;
+    *err = clone_errno;
     *step = STEP_FORK;
     return -1;
   }
-  /* The same call in the parent closes the race where the group is signalled before the child
-   * ran setpgid (EACCES once the child has exec'd). */
-  if (req->flags & SPAWN_NEW_GROUP) (void)setpgid(pid, pid);
-  struct child_failure f;
-  ssize_t n;
-  do {
-    n = read(pfd[0], &f, sizeof f);
-  } while (n < 0 && errno == EINTR);
-  close(pfd[0]);
-  if (n == (ssize_t)sizeof f) {
+  if (req->failure.step != 0) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    *err = f.err;
-    *step = f.step;
+    *err = req->failure.err;
+    *step = req->failure.step;
     return -1;
   }
-  return pid; /* the pipe closed on execve */
+  /* exec'd: its own group was made before we resumed, so no signal to the group can miss it */
+  return pid;
 }
 
 static napi_value Spawn(napi_env env, napi_callback_info info) {
@@ -205,7 +195,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   }
   result[RESULT_PID] = result[RESULT_ERRNO] = result[RESULT_STEP] = 0;
   struct spawn_request req = {file, split_entries(argv_buf, argv_len), NULL, split_entries(env_buf, env_len),
-                              keep, n_keep, flags, nofile};
+                              keep, n_keep, flags, nofile, {0, 0}};
   if (req.argv != NULL) req.shell_argv = shell_argv_for(file, req.argv);
   if (req.argv == NULL || req.envp == NULL || req.shell_argv == NULL) {
     result[RESULT_ERRNO] = ENOMEM;
