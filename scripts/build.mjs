@@ -5,7 +5,7 @@
 //
 // --test-hooks: the test build, in dist/test-hooks/ (src/test-hooks.ts); the shipped one has none.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { dist, packageVersion, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
@@ -45,9 +45,12 @@ async function bundleJs(outfile) {
       'import.meta.dirname': '__dirname',
     },
     logLevel: 'warning',
+    metafile: true,
   };
   // esbuild has printed its errors already; its exception would only repeat them with a stack
-  await build(options).catch(() => fail('esbuild could not bundle src/main.ts (errors above)'));
+  const result = await build(options).catch(() => fail('esbuild could not bundle src/main.ts (errors above)'));
+  // what each input weighs in the bundle (npm run bench lists the biggest)
+  writeFileSync(outfile.replace(/\.cjs$/, '.meta.json'), JSON.stringify(result.metafile));
 }
 
 /** Made by the same Node version it is injected into (the blob format is per version). */

@@ -1,6 +1,9 @@
-/* timed CMD [ARGS...]: run CMD, wait for it, print "end <monotonic ns> <wait status>".
- * The parent of `unshare`: the end time is when the whole namespace is gone. */
+/* timed CMD [ARGS...]: run CMD, wait for it, print "end <monotonic ns> <wait status> <ru_maxrss KiB>".
+ * The parent of `unshare`: the end time is when the whole namespace is gone. The peak RSS comes
+ * from wait4: the largest of CMD and every descendant it waited for (for `unshare --fork`: the
+ * init, or whatever ran in the namespace and was reaped, whichever was largest at its peak). */
 #include "common.h"
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 int main(int argc, char **argv) {
@@ -20,9 +23,11 @@ int main(int argc, char **argv) {
     _exit(127);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   int64_t end = mono_ns();
-  say(1, "begin %lld\nend %lld %d\n", (long long)begin, (long long)end, status);
+  say(1, "begin %lld\nend %lld %d %ld\n", (long long)begin, (long long)end, status, (long)ru.ru_maxrss);
   return 0;
 }

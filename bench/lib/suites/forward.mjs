@@ -3,9 +3,12 @@
 // sigwaitinfo + CLOCK_MONOTONIC; the next signal goes out only after the previous one arrived (or
 // was declared lost after a timeout). Latency = arrival - send, both on CLOCK_MONOTONIC.
 // Each round starts one namespace per init and interleaves signal by signal: A, B, C, A, B, C...
-// The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals.
+// The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals, and
+// the resident part of its executable's mappings from /proc/<pid>/smaps. For scale, each round also
+// opens the same Node 24 runtime alone as PID 1 of its own namespace (a node waiting on a timer),
+// read the same way at the same moment.
 import { Namespace, fields } from '../ns.mjs';
-import { memoryOf, nowNs, rotate, sleep } from '../util.mjs';
+import { exeResidentKb, memoryOf, nowNs, rotate, sleep } from '../util.mjs';
 
 const LOST_AFTER_MS = 250;
 
@@ -26,6 +29,25 @@ async function ping(session, signal) {
   return line ? Number(BigInt(fields(line)[1]) - sent) / 1e3 : null;
 }
 
+/** The bare runtime as PID 1, idle: no signal goes to it (it has no handler: PID 1 would drop them). */
+async function openNode(ctx) {
+  const ns = new Namespace(ctx, [ctx.node, '-e', "process.stdout.write('ready\\n'); setTimeout(() => {}, 1e6)"]);
+  if (!(await ns.lines.next('ready', 10000))) {
+    ns.kill();
+    throw new Error(`node reference: it never started: ${ns.stderr.trim()}`);
+  }
+  return { ns, pid: await ns.initPid() };
+}
+
+function sample(o, pid) {
+  const memory = memoryOf(pid);
+  if (!memory) return;
+  o.rssKb.push(memory.rssKb);
+  o.hwmKb.push(memory.hwmKb);
+  o.anonKb.push(memory.anonKb);
+  o.exeKb.push(exeResidentKb(pid));
+}
+
 async function close(session) {
   try {
     process.kill(session.pid, 'SIGTERM');
@@ -37,7 +59,8 @@ async function close(session) {
 }
 
 export async function forward(ctx, inits, { rounds, perRound, controlSignals, progress }) {
-  const out = Object.fromEntries(inits.map((i) => [i.id, { latenciesUs: [], lost: 0, sent: 0, rssKb: [], hwmKb: [], anonKb: [] }]));
+  const out = Object.fromEntries(inits.map((i) => [i.id, { latenciesUs: [], lost: 0, sent: 0, rssKb: [], hwmKb: [], anonKb: [], exeKb: [] }]));
+  const nodeRef = { rssKb: [], hwmKb: [], anonKb: [], exeKb: [] };
   // warm-up, not counted
   for (const init of inits.filter((i) => !i.control)) {
     const s = await open(ctx, init);
@@ -48,8 +71,10 @@ export async function forward(ctx, inits, { rounds, perRound, controlSignals, pr
     // the control loses every signal (each costs the full timeout): a few in the first round prove it
     const active = rotate(inits, r).filter((i) => !i.control || r === 0);
     const sessions = [];
+    let node = null;
     try {
       for (const init of active) sessions.push({ init, ...(await open(ctx, init)) });
+      if (ctx.node) node = await openNode(ctx);
       await sleep(100); // let every init finish what it does right after spawning
       for (let i = 0; i < perRound; i++) {
         const signal = i % 2 === 0 ? 'SIGUSR1' : 'SIGUSR2';
@@ -64,18 +89,15 @@ export async function forward(ctx, inits, { rounds, perRound, controlSignals, pr
         }
       }
       await sleep(50);
-      for (const s of sessions) {
-        const memory = memoryOf(s.pid);
-        if (!memory) continue;
-        const o = out[s.init.id];
-        o.rssKb.push(memory.rssKb);
-        o.hwmKb.push(memory.hwmKb);
-        o.anonKb.push(memory.anonKb);
-      }
+      for (const s of sessions) sample(out[s.init.id], s.pid);
+      if (node) sample(nodeRef, node.pid);
     } finally {
-      await Promise.all(sessions.map(close));
+      node?.ns.kill();
+      await Promise.all(sessions.map(close).concat(node ? [node.ns.exited] : []));
     }
     progress(`forwarding ${r + 1}/${rounds}`);
   }
+  // not an init: a key no init has
+  if (ctx.node) out.nodeRef = nodeRef;
   return out;
 }
