@@ -127,9 +127,10 @@ function statusHooks(live: Live, native: Native | null, log: Logger): StatusHook
 }
 
 /**
- * Real-time signals (Node cannot catch them) and PIPE (Node ignores it) are forwarded by a C handler, held until the app exists; USR1, kept blocked by
- * --disable-sigusr1 so that it never opens the inspector, is handed to our listener; a fault
- * signal sent from outside is ignored and a real fault kills the app before the init dies.
+ * Real-time signals (Node cannot catch them) and PIPE (Node ignores it) are forwarded by a C
+ * handler, held until the app exists; USR1, kept blocked by --disable-sigusr1 so that it never opens
+ * the inspector, is handed to our listener; a fault signal sent from outside is ignored and a real
+ * fault kills the app before the init dies.
  */
 function takeSignalsNodeCannot(native: Native, log: Logger): void {
   const [min, max] = native.realtimeRange();
