@@ -19,7 +19,7 @@ import { summaryLine } from './render.js';
 import { Shutdown } from './shutdown.js';
 import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
-import { signalName, signalNumber } from './signals.js';
+import { FORWARDED_SIGNALS, signalName, signalNumber } from './signals.js';
 import type { StatusHooks } from './status-server.js';
 import { monotonicMs } from './clock.js';
 
@@ -55,6 +55,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   Object.assign(live, { app: running, reaped, appRunning: true });
   testHooks?.afterSpawn();
   native?.setSignalTarget(running.signalTarget);
+  if (native) routeOrdinarySignals(native, plan, log);
   log.debug(`spawned ${ctx.command.join(' ')}`, { pid: running.pid });
   void running.exited.then(() => (live.appRunning = false));
 
@@ -65,11 +66,14 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const traffic = (live.traffic = watchAppTraffic(native, options, log, () => ownAccepts));
   const probe = (live.probe = options.readyCheck ? startReadyProbe(options.readyCheck, traffic?.ports ?? null) : null);
   const forward = (signal: NodeJS.Signals) => {
-    live.forwarded.set(signal, (live.forwarded.get(signal) ?? 0) + 1);
-    forwardSignal(plan, running, signal, log);
+    // sent already by the C handler, which counts it too: only logged here
+    const sentNatively = native?.claimRouted(signalNumber(signal)) ?? false;
+    if (!sentNatively) live.forwarded.set(signal, (live.forwarded.get(signal) ?? 0) + 1);
+    forwardSignal(plan, running, signal, log, sentNatively);
   };
   const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic: traffic?.monitor ?? null }, forward, log));
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
+  testHooks?.afterSetUp();
 
   const exit = await running.exited;
   const exitAtMs = stop.elapsed();
@@ -123,19 +127,36 @@ function statusHooks(live: Live, native: Native | null, log: Logger): StatusHook
 }
 
 /**
- * Real-time signals (Node cannot catch them) and PIPE (Node ignores it) are forwarded by a C handler; USR1, kept blocked by
- * --disable-sigusr1 so that it never opens the inspector, is handed to our listener; a fault
- * signal sent from outside is ignored and a real fault kills the app before the init dies.
+ * Real-time signals (Node cannot catch them) and PIPE (Node ignores it) are forwarded by a C
+ * handler, held until the app exists; USR1, kept blocked by --disable-sigusr1 so that it never opens
+ * the inspector, is handed to our listener; a fault signal sent from outside is ignored and a real
+ * fault kills the app before the init dies.
  */
 function takeSignalsNodeCannot(native: Native, log: Logger): void {
   const [min, max] = native.realtimeRange();
   // each on its own: one refused must not leave the others (USR1 above all) untaken
   const failed = [
-    native.forwardSignals([signalNumber('SIGPIPE'), ...Array.from({ length: max - min + 1 }, (_, i) => min + i)]),
+    native.routeSignals(new Map([signalNumber('SIGPIPE'), ...Array.from({ length: max - min + 1 }, (_, i) => min + i)].map((s) => [s, s]))),
     native.guardFaults(),
     native.unblockSignal(signalNumber('SIGUSR1')),
   ].filter((why) => why !== null);
   if (failed.length > 0) log.warn(`cannot take over real-time, fault and USR1 signals (${failed.join(', ')})`);
+}
+
+/**
+ * From here on the C handler forwards every ordinary signal (after --rewrite) the moment it arrives,
+ * however busy the event loop is, then hands it on to Node's listener for the log and a claim. Only
+ * once the app exists: the ones that came earlier wait in the inbox, in order, and are forwarded from
+ * JavaScript. Stop signals start the shutdown and stay with JavaScript; so do dropped ones.
+ */
+function routeOrdinarySignals(native: Native, plan: ShutdownPlan, log: Logger): void {
+  const routes = new Map<number, number>();
+  for (const signal of FORWARDED_SIGNALS) {
+    const to = rewriteSignal(plan, signal);
+    if (!plan.stopSignals.has(signal) && to !== null) routes.set(signalNumber(signal), signalNumber(to));
+  }
+  const refused = native.routeSignals(routes);
+  if (refused) log.warn(`cannot forward signals from the native handler (${refused}): forwarded from JavaScript instead`);
 }
 
 function becomeParentOfOrphans(native: Native | null, options: Options, parentAtStart: number, log: Logger): void {
@@ -201,10 +222,10 @@ function appTarget(app: App, leftovers: Leftovers) {
   };
 }
 
-function forwardSignal(plan: ShutdownPlan, app: App, signal: NodeJS.Signals, log: Logger): void {
+function forwardSignal(plan: ShutdownPlan, app: App, signal: NodeJS.Signals, log: Logger, sentNatively: boolean): void {
   const to = rewriteSignal(plan, signal);
   if (to === null) return log.debug(`dropped ${signal} (--rewrite)`);
-  const sent = sendSignal(app.signalTarget, to);
+  const sent = sentNatively || sendSignal(app.signalTarget, to);
   log.debug(`forwarded ${signal}${to === signal ? '' : ` as ${to}`} to ${app.signalTarget}`, sent ? {} : { failed: true });
 }
 

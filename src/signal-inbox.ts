@@ -12,6 +12,8 @@ export class SignalInbox {
   private handler: SignalHandler | null = null;
 
   constructor() {
+    // never removed: with a signal's last listener gone Node closes its uv_signal and libuv resets the
+    // disposition to SIG_DFL, or installs its handler again over the native one (signals.c) later
     for (const signal of FORWARDED_SIGNALS) process.on(signal, this.receive);
     for (const signal of [...IGNORED_SIGNALS, ...ALIAS_SIGNALS]) process.on(signal, ignore);
   }

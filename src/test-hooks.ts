@@ -12,6 +12,14 @@ export const testHooks =
           const ms = Number(process.env.GI_TEST_SPAWN_DELAY_MS ?? 0);
           if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
         },
+        /**
+         * Blocks the event loop (without spinning) once everything is set up (signal-exit's listeners
+         * included), so that only the native handler can forward.
+         */
+        afterSetUp(): void {
+          const ms = Number(process.env.GI_TEST_BUSY_LOOP_MS ?? 0);
+          if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+        },
         afterSpawn(): void {
           const ms = Number(process.env.GI_TEST_CRASH_MS ?? 0);
           if (ms > 0) {

@@ -23,7 +23,10 @@ export interface Addon {
   isTerminal(fd: number): boolean;
   getProcessGroup(): number;
   exitNow(code: number): never;
-  forwardSignals(signals: Int32Array): number;
+  /** signals.c: table[s] = the signal to send for each s received (0: leave s alone) */
+  routeSignals(table: Int32Array): number;
+  /** signals.c: 1 if the handler forwarded a `signo` not yet claimed here (now claimed), else 0 */
+  claimRouted(signo: number): number;
   setSignalTarget(target: number): number;
   guardFaults(): number;
   unblockSignal(signo: number): number;

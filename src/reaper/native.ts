@@ -103,9 +103,22 @@ export class Native {
     return this.addon.exitNow(code);
   }
 
-  /** A C handler forwards each of these signals to the target set by setSignalTarget. */
-  forwardSignals(signals: readonly number[]): string | null {
-    return errnoName(this.addon.forwardSignals(Int32Array.from(signals)));
+  /**
+   * A C handler forwards each signal received (key) as its value to the target set by
+   * setSignalTarget, then goes on to the handler that was there before (libuv's, when Node listens).
+   */
+  routeSignals(routes: ReadonlyMap<number, number>): string | null {
+    const table = new Int32Array(65);
+    for (const [from, to] of routes) {
+      if (!(from > 0 && from < table.length)) return 'EINVAL';
+      table[from] = to;
+    }
+    return errnoName(this.addon.routeSignals(table));
+  }
+
+  /** Did the C handler already forward this signal, which Node's listener now hears of? Claims it. */
+  claimRouted(signo: number): boolean {
+    return this.addon.claimRouted(signo) === 1;
   }
 
   setSignalTarget(target: number): void {

@@ -1,8 +1,12 @@
 /*
- * Signals Node cannot handle, owned here:
- * - real-time signals (Node cannot listen for them) and PIPE sent from outside (Node ignores PIPE):
- *   forwarded to the app straight from the handler with kill(2), which is async-signal-safe. Before
- *   the app exists they are counted and sent once its pid is known.
+ * Signals forwarded or owned here:
+ * - routed signals (routeSignals): forwarded to the app straight from the handler with kill(2),
+ *   which is async-signal-safe, so a busy event loop delays none of them. Before the app exists
+ *   they are counted and sent once its pid is known. The ordinary signals Node also listens for are
+ *   then passed on to the handler that was there before (libuv's), so that JavaScript hears of them
+ *   afterwards, for logging and counting, and claims each one (claimRouted) instead of sending it
+ *   again. Real-time signals (Node cannot listen for them) and PIPE sent from outside (Node
+ *   ignores PIPE) are routed too and never reach JavaScript.
  * - SEGV, BUS, FPE, ILL: one sent from outside (kill -SEGV) is ignored, as PID 1 would; a real
  *   fault first SIGKILLs the app, which would otherwise be orphaned, then goes on to the handler
  *   that was there before (V8's, then the default: the init dies).
@@ -19,62 +23,113 @@
 #define MAX_SIGNAL 65
 
 static volatile int32_t g_target = 0; /* where forwarded signals go: pid, or -pgid */
-static int32_t g_pending[MAX_SIGNAL];
+static int32_t g_route[MAX_SIGNAL];     /* what each routed signal is sent as; 0: not routed */
+static int32_t g_pending[MAX_SIGNAL];   /* received, not yet sent (no target yet) */
 static int32_t g_forwarded[MAX_SIGNAL];
+static int32_t g_unclaimed[MAX_SIGNAL]; /* handed on to JavaScript, not yet claimed there */
 static struct sigaction g_previous[MAX_SIGNAL];
 
 static const int FAULTS[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 
-/* Sends every pending instance of sig; the handler and the main thread may both drain. */
+/* Takes one from a count the handler and the main thread may both take from: 1 if there was one. */
+static int take_one(int32_t* count) {
+  int32_t n = __atomic_load_n(count, __ATOMIC_SEQ_CST);
+  while (n > 0) {
+    if (__atomic_compare_exchange_n(count, &n, n - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return 1;
+  }
+  return 0;
+}
+
+/* Sends every pending instance of sig, once there is a target. */
 static void drain(int sig) {
   int32_t target = __atomic_load_n(&g_target, __ATOMIC_SEQ_CST);
   if (target == 0) return;
-  int32_t n = __atomic_load_n(&g_pending[sig], __ATOMIC_SEQ_CST);
-  while (n > 0) {
-    if (__atomic_compare_exchange_n(&g_pending[sig], &n, n - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-      int saved = errno;
-      if (kill(target, sig) == 0) __atomic_add_fetch(&g_forwarded[sig], 1, __ATOMIC_SEQ_CST);
-      errno = saved;
-      n = __atomic_load_n(&g_pending[sig], __ATOMIC_SEQ_CST);
-    }
+  while (take_one(&g_pending[sig])) {
+    if (kill(target, __atomic_load_n(&g_route[sig], __ATOMIC_SEQ_CST)) == 0) __atomic_add_fetch(&g_forwarded[sig], 1, __ATOMIC_SEQ_CST);
   }
 }
 
-static void on_forwarded(int sig, siginfo_t* info, void* context) {
-  (void)context;
+/* Was the handler installed before ours a function (not SIG_DFL or SIG_IGN)? */
+static int has_previous(int sig) {
+  const struct sigaction* prev = &g_previous[sig];
+  if (prev->sa_flags & SA_SIGINFO) return prev->sa_sigaction != NULL;
+  return prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN;
+}
+
+/* Goes on to that handler, in the form it was installed with (libuv's takes the number only). */
+static void call_previous(int sig, siginfo_t* info, void* context) {
+  const struct sigaction* prev = &g_previous[sig];
+  if (prev->sa_flags & SA_SIGINFO) prev->sa_sigaction(sig, info, context);
+  else prev->sa_handler(sig);
+}
+
+static void on_routed(int sig, siginfo_t* info, void* context) {
+  int saved = errno;
+  int chained = has_previous(sig);
   /* the kernel raises PIPE in the init itself when one of its own writes finds no reader */
-  if (sig == SIGPIPE && info != NULL && info->si_pid == getpid()) return;
-  __atomic_add_fetch(&g_pending[sig], 1, __ATOMIC_SEQ_CST);
-  drain(sig);
+  if (!(sig == SIGPIPE && info != NULL && info->si_pid == getpid())) {
+    __atomic_add_fetch(&g_pending[sig], 1, __ATOMIC_SEQ_CST);
+    drain(sig);
+    /* before the hand-on: JavaScript may claim it as soon as libuv has written to its pipe */
+    if (chained) __atomic_add_fetch(&g_unclaimed[sig], 1, __ATOMIC_SEQ_CST);
+  }
+  if (chained) call_previous(sig, info, context);
+  errno = saved;
 }
 
 static void on_fault(int sig, siginfo_t* info, void* context) {
   if (info != NULL && info->si_code <= 0) return; /* sent by kill/sigqueue/tgkill from outside */
   int32_t target = __atomic_load_n(&g_target, __ATOMIC_SEQ_CST);
   if (target != 0 && getpid() != 1) (void)kill(target, SIGKILL);
-  struct sigaction* prev = &g_previous[sig];
-  if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
-    prev->sa_sigaction(sig, info, context);
-    return;
-  }
-  (void)sigaction(sig, prev, NULL); /* the fault repeats on return, now with the old disposition */
+  if (has_previous(sig)) call_previous(sig, info, context);
+  else (void)sigaction(sig, &g_previous[sig], NULL); /* the fault repeats on return, now with the old disposition */
 }
 
-/* forwardSignals(signals: Int32Array): a handler that forwards each listed signal. Returns 0 or errno. */
-static napi_value ForwardSignals(napi_env env, napi_callback_info info) {
-  int32_t* sigs;
+static int is_fault(int sig) {
+  for (size_t i = 0; i < sizeof FAULTS / sizeof FAULTS[0]; i++) {
+    if (FAULTS[i] == sig) return 1;
+  }
+  return 0;
+}
+
+/*
+ * routeSignals(table: Int32Array): for each s with table[s] != 0, a handler that sends signal
+ * table[s] for every s received. Checks the whole table before installing anything. Returns 0 or errno.
+ */
+static napi_value RouteSignals(napi_env env, napi_callback_info info) {
+  int32_t* table;
   size_t n;
-  if (!int32_array_arg(env, info, &sigs, &n)) return NULL;
+  if (!int32_array_arg(env, info, &table, &n)) return NULL;
+  if (n > MAX_SIGNAL) return int32_value(env, EINVAL);
+  for (size_t s = 0; s < n; s++) {
+    if (table[s] == 0) continue;
+    if (s == 0 || s == SIGKILL || s == SIGSTOP || is_fault((int)s) || table[s] < 0 || table[s] >= MAX_SIGNAL) {
+      return int32_value(env, EINVAL);
+    }
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_forwarded;
+  sa.sa_sigaction = on_routed;
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigfillset(&sa.sa_mask);
-  for (size_t i = 0; i < n; i++) {
-    if (sigs[i] <= 0 || sigs[i] >= MAX_SIGNAL) return int32_value(env, EINVAL);
-    if (sigaction(sigs[i], &sa, NULL) != 0) return int32_value(env, errno);
+  for (size_t s = 1; s < n; s++) {
+    if (table[s] == 0) continue;
+    struct sigaction current;
+    if (sigaction((int)s, NULL, &current) != 0) return int32_value(env, errno);
+    /* routed again: the handler to go on to is still the one found the first time, never ours */
+    int ours = (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_routed;
+    if (!ours) g_previous[s] = current;
+    __atomic_store_n(&g_route[s], table[s], __ATOMIC_SEQ_CST);
+    if (!ours && sigaction((int)s, &sa, NULL) != 0) return int32_value(env, errno);
   }
   return int32_value(env, 0);
+}
+
+/* claimRouted(sig): 1 if the handler forwarded a sig that JavaScript has not yet claimed (claiming it), else 0. */
+static napi_value ClaimRouted(napi_env env, napi_callback_info info) {
+  int32_t sig;
+  if (!int_args(env, info, 1, &sig)) return NULL;
+  return int32_value(env, sig > 0 && sig < MAX_SIGNAL ? take_one(&g_unclaimed[sig]) : 0);
 }
 
 /* setSignalTarget(target): where forwarded signals go from now on; sends what was pending. */
@@ -132,8 +187,9 @@ static napi_value ForwardedCounts(napi_env env, napi_callback_info info) {
 
 napi_status register_signals(napi_env env, napi_value exports) {
   static const addon_fn fns[] = {
-      {"forwardSignals", ForwardSignals}, {"setSignalTarget", SetSignalTarget}, {"guardFaults", GuardFaults},
-      {"unblockSignal", UnblockSignal},   {"realtimeRange", RealtimeRange},     {"forwardedCounts", ForwardedCounts},
+      {"routeSignals", RouteSignals},   {"claimRouted", ClaimRouted},     {"setSignalTarget", SetSignalTarget},
+      {"guardFaults", GuardFaults},     {"unblockSignal", UnblockSignal}, {"realtimeRange", RealtimeRange},
+      {"forwardedCounts", ForwardedCounts},
   };
   return addon_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, killAll, pid1Available, readText, sleep, start, tempDir, waitFor } from './harness.js';
+import { isDeepStrictEqual } from 'node:util';
+import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, freePort, httpGet, killAll, pid1Available, readText, sleep, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -138,6 +139,105 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
       await waitFor('ready', () => lines(log).filter((l) => l === 'ready').length === 2);
       process.kill(qpid, 'SIGTERM');
       expect((await quiet.result).stderr).toBe('');
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+// GI_TEST_BUSY_LOOP_MS blocks the init's event loop right after the routing is installed: only the
+// native handler can forward then. Each signal must reach the app within half the blocked time.
+const BUSY_MS = 5000;
+const busy = (extra: NodeJS.ProcessEnv = {}) => ({ env: cleanEnv({ GI_TEST_BUSY_LOOP_MS: String(BUSY_MS), ...extra }), binary: TEST_HOOKS_BINARY, timeoutMs: 20_000 });
+const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+
+describe.each(MODES)('forwarding from the native handler (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  it.skipIf(skip)('ordinary signals reach the app while the init\'s event loop is blocked, each once, and -v logs each once afterwards', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const startedAt = Date.now();
+      const init = start(mode, ['-v', '--', LOGGER, log], busy());
+      const pid = await init.initPid();
+      await waitFor('the app to be ready', () => lines(log).includes('ready'));
+      const sent = ['USR1', 'USR2', 'HUP', 'WINCH'];
+      for (const [i, sig] of sent.entries()) {
+        process.kill(pid, `SIG${sig}` as NodeJS.Signals);
+        await waitFor(`${sig} to reach the app`, () => lines(log).length >= i + 2, startedAt + BUSY_MS / 2 - Date.now());
+      }
+      process.kill(pid, 'SIGTERM'); // a stop signal: heard once the loop runs again
+      const r = await init.result;
+      expect(r.code).toBe(0);
+      expect(lines(log)).toEqual(['ready', ...sent, 'TERM']);
+      for (const sig of sent) expect(count(r.stderr, new RegExp(`forwarded SIG${sig} to \\d+`))).toBe(1);
+      expect(r.stderr).toMatch(/shutdown started by SIGTERM/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('--rewrite and -g apply on the native path: USR1 reaches the whole group as USR2, a dropped WINCH nowhere', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const startedAt = Date.now();
+      // two loggers in the app's process group: the shell's background one and the one it becomes
+      const app = ['sh', '-c', '"$0" "$1.group" & exec "$0" "$1"', LOGGER, log];
+      const init = start(mode, ['-v', '-g', '--rewrite', 'USR1:USR2', '--rewrite', 'WINCH:0', '--', ...app], busy());
+      const pid = await init.initPid();
+      const both = () => [lines(log), lines(`${log}.group`)];
+      await waitFor('both loggers', () => both().every((l) => l.includes('ready')));
+      const soon = () => startedAt + BUSY_MS / 2 - Date.now();
+      process.kill(pid, 'SIGUSR1');
+      await waitFor('USR2 at both', () => both().every((l) => l.includes('USR2')), soon());
+      process.kill(pid, 'SIGWINCH');
+      process.kill(pid, 'SIGHUP');
+      await waitFor('HUP at both', () => both().every((l) => l.includes('HUP')), soon());
+      await sleep(100);
+      expect(both()).toEqual([['ready', 'USR2', 'HUP'], ['ready', 'USR2', 'HUP']]);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.code).toBe(0);
+      expect(count(r.stderr, /forwarded SIGUSR1 as SIGUSR2 to -\d+/)).toBe(1);
+      expect(count(r.stderr, /dropped SIGWINCH \(--rewrite\)/)).toBe(1);
+      expect(both().map((l) => l.filter((s) => s !== 'TERM'))).toEqual([['ready', 'USR2', 'HUP'], ['ready', 'USR2', 'HUP']]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('/metrics counts each forwarded signal once, whichever path sent it', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const port = await freePort();
+      const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, '--', LOGGER, log], {
+        env: cleanEnv({ GI_TEST_SPAWN_DELAY_MS: '800' }),
+        binary: TEST_HOOKS_BINARY,
+      });
+      const pid = await init.initPid();
+      const forwarded = async () => {
+        const body = (await httpGet(port, '/metrics')).body;
+        const samples = [...body.matchAll(/^graceful_init_signals_forwarded_total\{signal="(\w+)"\} (\d+)$/gm)];
+        return Object.fromEntries(samples.map(([, signal, n]) => [signal, Number(n)]));
+      };
+      await waitFor('/metrics', async () => (await httpGet(port, '/metrics')).status === 200);
+      // held until the app exists, then forwarded from JavaScript (WINCH: harmless before the app's trap)
+      process.kill(pid, 'SIGWINCH');
+      await waitFor('the app to be ready', () => lines(log).includes('ready'));
+      for (const [sig, nth] of [['HUP', 1], ['HUP', 2], ['USR2', 1]] as const) {
+        process.kill(pid, `SIG${sig}`);
+        await waitFor(`${sig} to reach the app`, () => lines(log).filter((l) => l === sig).length === nth);
+      }
+      process.kill(pid, 'SIGWINCH'); // from the handler
+      const expected = { SIGWINCH: 2, SIGHUP: 2, SIGUSR2: 1 };
+      await waitFor('the counts', async () => isDeepStrictEqual(await forwarded(), expected));
+      await sleep(200); // a count made twice would show by now
+      expect(await forwarded()).toEqual(expected);
+      process.kill(pid, 'SIGTERM');
+      expect((await init.result).code).toBe(0);
     } finally {
       dir.cleanup();
     }

@@ -610,15 +610,40 @@ describe('signals (fixture processes: handlers and masks change there, not here)
     expect(reaper.realtimeRange()).toEqual([34, 64]);
   });
 
-  it('forwardSignals() refuses signals it cannot handle, installing nothing', () => {
-    for (const bad of [[0], [65], [constants.signals.SIGKILL], [constants.signals.SIGSTOP]]) {
-      expect(reaper.forwardSignals(bad)).toBe('EINVAL');
+  it('routeSignals() refuses signals it cannot handle or send, installing nothing', () => {
+    const { SIGKILL, SIGSTOP, SIGSEGV, SIGHUP } = constants.signals;
+    for (const bad of [[0, 1], [65, 1], [SIGKILL, SIGKILL], [SIGSTOP, SIGSTOP], [SIGSEGV, SIGSEGV], [SIGHUP, 65], [SIGHUP, -1]]) {
+      expect(reaper.routeSignals(new Map([bad as [number, number]]))).toBe('EINVAL');
     }
     expect(reaper.forwardedCounts()).toEqual(new Int32Array(65));
+    expect(reaper.claimRouted(SIGHUP)).toBe(false);
   });
 
   it.skipIf(!available('/usr/bin/python3', hasPython))(
-    'forwardSignals() + setSignalTarget() forward SIGRTMIN+3 to the app exactly as often as sent, the early ones once the target is set',
+    'routeSignals() sends HUP as USR2 from the handler while the event loop is blocked, then the listener hears of it and claims it once',
+    async () => {
+      const dir = mkdtempSync(join(scratch, 'route-'));
+      const r = await runFixture('signals.mjs', ['route', dir]);
+      const { SIGUSR2, SIGWINCH } = constants.signals;
+      expect(r).toMatchObject({
+        refused: 'EINVAL',
+        usr2CaughtAfterRefusal: false, // the valid entry of a refused table was not installed
+        appReady: true,
+        routeError: null,
+        atAppWhileBlocked: [String(SIGUSR2)], // forwarded before JavaScript could run
+        claimsWhileBlocked: 1,
+        rerouteError: null,
+        claims: [false, true, true], // the one before the routing was Node's alone
+        claimAgain: false,
+        forwarded: 2,
+        atApp: [String(SIGUSR2), String(SIGUSR2), String(SIGWINCH)],
+      });
+      expect(decoded(r.appStatus as number)).toMatchObject({ signaled: 0, code: 0 });
+    },
+  );
+
+  it.skipIf(!available('/usr/bin/python3', hasPython))(
+    'routeSignals() + setSignalTarget() forward SIGRTMIN+3 to the app exactly as often as sent, the early ones once the target is set',
     async () => {
       const r = await runFixture('signals.mjs', ['forward', join(scratch, 'counter-ready'), '5', '20']);
       expect(r).toMatchObject({
