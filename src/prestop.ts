@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
 import { writerFor } from './output/fd-writer.js';
 import { PrefixedLines } from './output/prefixed-lines.js';
 import { appEnvironment } from './process/app-env.js';
+import { loadExeca } from './process/execa-chunk.js';
 import { trackOwned, untrackOwned } from './process/owned-pids.js';
 
 export interface PreStopResult {
@@ -53,6 +53,7 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   }
   const [file, ...args] = argv as [string, ...string[]];
   log.debug(`pre-stop ${index}: running`, { command });
+  const { execa } = await loadExeca();
   const subprocess = execa(file, args, {
     stdin: 'ignore',
     stdout: 'pipe',

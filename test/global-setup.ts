@@ -16,7 +16,7 @@ const SCRIPTS = join(ROOT, 'scripts');
 const INPUT_DIRS = ['src', 'scripts/lib'];
 // npm ci rewrites node_modules/.package-lock.json: a new esbuild, node-gyp or pinned Node rebuilds
 const INPUT_FILES = ['scripts/build.mjs', 'scripts/build-addon.mjs', 'package.json', 'package-lock.json', 'tsconfig.json', 'node_modules/.package-lock.json'];
-const OUTPUTS = ['dist/reaper.node', 'dist/graceful-init.cjs', 'dist/graceful-init', 'dist/test-hooks/graceful-init'];
+const OUTPUTS = ['dist/reaper.node', 'dist/graceful-init.cjs', 'dist/execa.cjs', 'dist/graceful-init', 'dist/test-hooks/graceful-init'];
 
 /** Newest mtime below `dir`, leaving out node-gyp's build/ directory (written by the build itself). */
 function newestMtime(dir: string): number {

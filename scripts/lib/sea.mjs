@@ -8,10 +8,13 @@ import { run } from './run.mjs';
 const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/** Writes `config` to `configFile` (kept: build-arm64.mjs derives its own from the x64 one) and makes config.output. */
-export function writeSeaBlob(node, config, configFile) {
+/**
+ * Writes `config` to `configFile` (kept: build-arm64.mjs derives its own from the x64 one) and makes
+ * config.output, with `v8Flags` in force while the code cache is made.
+ */
+export function writeSeaBlob(node, config, configFile, v8Flags = []) {
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  run(node, ['--experimental-sea-config', configFile]);
+  run(node, [...v8Flags, '--experimental-sea-config', configFile]);
 }
 
 /**

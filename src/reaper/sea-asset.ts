@@ -8,6 +8,7 @@ export const ADDON_ASSET = 'reaper.node';
 interface SeaModule {
   isSea(): boolean;
   getRawAsset(key: string): ArrayBuffer;
+  getAsset(key: string, encoding: 'utf8'): string;
 }
 
 /** node:sea when running as the single executable, else null. */
