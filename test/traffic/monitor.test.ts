@@ -5,6 +5,7 @@ import type { ConnectionTable } from '../../src/traffic/connection-table.js';
 import type { SockDiag } from '../../src/traffic/sock-diag.js';
 import { readTcpCounters, type TcpCounters } from '../../src/traffic/tcp-counters.js';
 import { startTrafficMonitor, type TrafficMonitorOptions } from '../../src/traffic/traffic-monitor.js';
+import { monotonicMs } from '../../src/clock.js';
 import { drainUntilQuiet, waitUntilIdle } from '../../src/traffic/traffic-waits.js';
 import { available, sleep } from '../native/helpers.js';
 import { dial, listen, until, type TestServer } from './net-helpers.js';
@@ -175,7 +176,7 @@ describe('drainUntilQuiet', () => {
     const s = await server((sock) => sock.on('data', () => sock.write('ok')));
     const c = await client(s.port);
     const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     const traffic = setInterval(() => c.write('GET /\r\n'), 50);
     setTimeout(() => clearInterval(traffic), 600);
     cleanups.push(() => clearInterval(traffic));
@@ -188,7 +189,7 @@ describe('drainUntilQuiet', () => {
   it('a new connection starts the quiet time again', async () => {
     const s = await server();
     const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     setTimeout(() => void client(s.port), 200);
     const verdict = await drainUntilQuiet(m, { quietMs: 500, minMs: 0, maxMs: 10_000 }, startedAt);
     expect(verdict).toMatchObject({ reason: 'quiet' });
@@ -201,11 +202,11 @@ describe('drainUntilQuiet', () => {
     const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     const traffic = setInterval(() => c.write('GET /\r\n'), 50);
     cleanups.push(() => clearInterval(traffic));
-    const max = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 800 }, performance.now());
+    const max = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 800 }, monotonicMs());
     expect(max).toMatchObject({ reason: 'maximum' });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);
-    const aborted = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 10_000 }, performance.now(), { signal: abort.signal });
+    const aborted = await drainUntilQuiet(m, { quietMs: 300, minMs: 0, maxMs: 10_000 }, monotonicMs(), { signal: abort.signal });
     expect(aborted).toMatchObject({ reason: 'aborted' });
   });
 });
@@ -219,7 +220,7 @@ describe('waitUntilIdle', () => {
     const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     busy.write('GET /slow\r\n');
     await until('request arrived', () => (s.accepted.some((a) => a.bytesRead > 0) ? true : undefined));
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     const verdict = await waitUntilIdle(m, 10_000, startedAt);
     expect(verdict).toMatchObject({ done: true, reason: 'idle' });
     expect(verdict.elapsedMs).toBeGreaterThanOrEqual(300);
@@ -231,14 +232,14 @@ describe('waitUntilIdle', () => {
     const m = monitor({ diag, ports: () => [s.port], counters: noCounters });
     c.write('GET /never\r\n');
     await until('request arrived', () => (s.accepted[0]?.bytesRead ? true : undefined));
-    const verdict = await waitUntilIdle(m, 500, performance.now());
+    const verdict = await waitUntilIdle(m, 500, monotonicMs());
     expect(verdict).toMatchObject({ done: true, reason: 'timeout', active: 1 });
   });
 
   it('does not take an unknown reading for idle', async () => {
     const failing = { connections: () => ({ ok: false, error: { code: 'EPERM', what: 'sock_diag' } }) } as unknown as SockDiag;
     const m = monitor({ diag: failing, ports: () => [80], intervalMs: 60_000 });
-    const verdict = await waitUntilIdle(m, 300, performance.now());
+    const verdict = await waitUntilIdle(m, 300, monotonicMs());
     expect(verdict).toMatchObject({ done: true, reason: 'timeout', active: null });
   });
 });
