@@ -145,7 +145,8 @@ function takeSignalsNodeCannot(native: Native, log: Logger): void {
 
 /**
  * From here on the C handler forwards every ordinary signal (after --rewrite) the moment it arrives,
- * however busy the event loop is, then hands it on to Node's listener for the log and a claim. Only
+ * however busy the event loop is; with -v it then hands it on to Node's listener for the log and a
+ * claim (otherwise nothing in the init wakes up: the C handler counts it for /metrics). Only
  * once the app exists: the ones that came earlier wait in the inbox, in order, and are forwarded from
  * JavaScript. Stop signals start the shutdown and stay with JavaScript; so do dropped ones.
  */
@@ -155,7 +156,7 @@ function routeOrdinarySignals(native: Native, plan: ShutdownPlan, log: Logger): 
     const to = rewriteSignal(plan, signal);
     if (!plan.stopSignals.has(signal) && to !== null) routes.set(signalNumber(signal), signalNumber(to));
   }
-  const refused = native.routeSignals(routes);
+  const refused = native.routeSignals(routes, log.verbose);
   if (refused) log.warn(`cannot forward signals from the native handler (${refused}): forwarded from JavaScript instead`);
 }
 

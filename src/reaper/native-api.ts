@@ -24,7 +24,7 @@ export interface Addon {
   getProcessGroup(): number;
   exitNow(code: number): never;
   /** signals.c: table[s] = the signal to send for each s received (0: leave s alone) */
-  routeSignals(table: Int32Array): number;
+  routeSignals(table: Int32Array, passOn: number): number;
   /** signals.c: 1 if the handler forwarded a `signo` not yet claimed here (now claimed), else 0 */
   claimRouted(signo: number): number;
   setSignalTarget(target: number): number;

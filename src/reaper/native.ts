@@ -105,15 +105,16 @@ export class Native {
 
   /**
    * A C handler forwards each signal received (key) as its value to the target set by
-   * setSignalTarget, then goes on to the handler that was there before (libuv's, when Node listens).
+   * setSignalTarget; with `passOn` it then goes on to the handler that was there before (libuv's,
+   * when Node listens), which wakes the event loop: only worth it when someone reads the log.
    */
-  routeSignals(routes: ReadonlyMap<number, number>): string | null {
+  routeSignals(routes: ReadonlyMap<number, number>, passOn = false): string | null {
     const table = new Int32Array(65);
     for (const [from, to] of routes) {
       if (!(from > 0 && from < table.length)) return 'EINVAL';
       table[from] = to;
     }
-    return errnoName(this.addon.routeSignals(table));
+    return errnoName(this.addon.routeSignals(table, passOn ? 1 : 0));
   }
 
   /** Did the C handler already forward this signal, which Node's listener now hears of? Claims it. */

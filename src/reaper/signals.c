@@ -28,6 +28,8 @@ static int32_t g_pending[MAX_SIGNAL];   /* received, not yet sent (no target yet
 static int32_t g_forwarded[MAX_SIGNAL];
 static int32_t g_unclaimed[MAX_SIGNAL]; /* handed on to JavaScript, not yet claimed there */
 static struct sigaction g_previous[MAX_SIGNAL];
+/* hand each routed signal on to the previous handler (Node's listener, for the -v log) */
+static int32_t g_pass_on[MAX_SIGNAL];
 
 static const int FAULTS[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 
@@ -65,7 +67,7 @@ static void call_previous(int sig, siginfo_t* info, void* context) {
 
 static void on_routed(int sig, siginfo_t* info, void* context) {
   int saved = errno;
-  int chained = has_previous(sig);
+  int chained = __atomic_load_n(&g_pass_on[sig], __ATOMIC_SEQ_CST) && has_previous(sig);
   /* the kernel raises PIPE in the init itself when one of its own writes finds no reader */
   if (!(sig == SIGPIPE && info != NULL && info->si_pid == getpid())) {
     __atomic_add_fetch(&g_pending[sig], 1, __ATOMIC_SEQ_CST);
@@ -93,13 +95,21 @@ static int is_fault(int sig) {
 }
 
 /*
- * routeSignals(table: Int32Array): for each s with table[s] != 0, a handler that sends signal
- * table[s] for every s received. Checks the whole table before installing anything. Returns 0 or errno.
+ * routeSignals(table: Int32Array, passOn: 0|1): for each s with table[s] != 0, a handler that sends
+ * signal table[s] for every s received, then, with passOn, goes on to the handler that was there
+ * before. Checks the whole table before installing anything. Returns 0 or errno.
  */
 static napi_value RouteSignals(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
   int32_t* table;
   size_t n;
-  if (!int32_array_arg(env, info, &table, &n)) return NULL;
+  int32_t pass_on;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "routeSignals(table, passOn)");
+    return NULL;
+  }
+  if (!arg_int32_array(env, argv[0], &table, &n) || !arg_int32(env, argv[1], &pass_on)) return NULL;
   if (n > MAX_SIGNAL) return int32_value(env, EINVAL);
   for (size_t s = 0; s < n; s++) {
     if (table[s] == 0) continue;
@@ -120,6 +130,7 @@ static napi_value RouteSignals(napi_env env, napi_callback_info info) {
     int ours = (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_routed;
     if (!ours) g_previous[s] = current;
     __atomic_store_n(&g_route[s], table[s], __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_pass_on[s], pass_on != 0, __ATOMIC_SEQ_CST);
     if (!ours && sigaction((int)s, &sa, NULL) != 0) return int32_value(env, errno);
   }
   return int32_value(env, 0);
