@@ -51,7 +51,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const status = options.statusAddr ? await listenForStatus(options.statusAddr, log, statusHooks(live, native, log)) : null;
 
   await testHooks?.beforeSpawn();
-  const { app: running, reaped } = launchApp(ctx, native);
+  const { app: running, reaped, collectExited } = launchApp(ctx, native);
   Object.assign(live, { app: running, reaped, appRunning: true });
   testHooks?.afterSpawn();
   native?.setSignalTarget(running.signalTarget);
@@ -79,7 +79,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const exitAtMs = stop.elapsed();
   native?.setSignalTarget(0);
   log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
-  const left = await stopLeftovers(leftovers, stop, plan, log);
+  const left = await stopLeftovers(leftovers, stop, plan, log, collectExited);
   stop.dispose();
   traffic?.monitor.stop();
   probe?.stop();
@@ -192,7 +192,7 @@ function connectionCounts(traffic: AppTraffic): { active: number; idle: number }
   return latest ? { active: latest.active, idle: latest.idle } : null;
 }
 
-function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): { app: App; reaped: () => number } {
+function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): { app: App; reaped: () => number; collectExited: () => void } {
   const env = appEnvironmentBytes(rawEnvironment());
   // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c)
   const has = (name: string) => env.some((e) => e.subarray(0, name.length + 1).toString() === `${name}=`);
@@ -207,9 +207,9 @@ function launchApp({ options, command, inheritedFds }: RunContext, native: Nativ
     listenPid,
     nofile: options.appNofile,
   };
-  if (!native) return { app: launchWithLibuv(request), reaped: () => 0 };
+  if (!native) return { app: launchWithLibuv(request), reaped: () => 0, collectExited: () => {} };
   const reapLoop = new ReapLoop(native);
-  return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped };
+  return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped, collectExited: () => reapLoop.collect() };
 }
 
 function appTarget(app: App, leftovers: Leftovers) {
@@ -237,23 +237,28 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * deadline, whichever comes first, repeated while anything is still there (a process that keeps
  * forking must not escape one pass). Returns what happened, for the summary.
  */
-async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: ShutdownPlan, log: Logger): Promise<string> {
+async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: ShutdownPlan, log: Logger, collectExited: () => void): Promise<string> {
   if (!leftovers.findable) {
     log.warn('cannot find the processes the app left: not PID 1 and no /proc');
     return 'none';
   }
+  // one that died with the app (the deadline's SIGKILL reaches every process) may be a zombie
+  // whose SIGCHLD has not come through yet: collected first, it is not left over
+  collectExited();
   if (!leftovers.anyLeft()) return 'none';
   leftovers.signal('SIGTERM');
   log.debug('sent SIGTERM to the processes the app left');
   const graceUntil = Date.now() + Math.min(plan.orphanGraceMs, shutdown.remaining() ?? plan.orphanGraceMs);
   while (Date.now() < graceUntil) {
     await pause(10);
+    collectExited();
     if (!leftovers.anyLeft()) return 'stopped by SIGTERM';
   }
   const giveUp = Date.now() + 5000;
   do {
     leftovers.signal('SIGKILL');
     await pause(10);
+    collectExited();
   } while (leftovers.anyLeft() && Date.now() < giveUp);
   log.debug('sent SIGKILL to the processes the app left');
   return leftovers.anyLeft() ? 'killed, some still running' : 'killed';

@@ -36,6 +36,11 @@ export class ReapLoop {
     return status;
   }
 
+  /** Collects what has exited by now, without waiting for its SIGCHLD to come through the loop. */
+  collect(): void {
+    this.reap();
+  }
+
   private readonly reap = (): void => {
     const out = this.out;
     out[REAP_OUT.watchedPid] = this.watched?.pid ?? 0;
