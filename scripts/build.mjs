@@ -36,17 +36,31 @@ const execaAsChunk = {
   },
 };
 
-async function bundleJs(outfile) {
-  const options = {
-    entryPoints: [join(root, 'src', 'main.ts')],
+/**
+ * One minified CommonJS file for Node 24 and its metafile beside it (what each input weighs: npm
+ * run bench lists the biggest). esbuild has printed its errors already; its exception would only
+ * repeat them with a stack.
+ */
+async function bundle(what, outfile, options) {
+  const result = await build({
     outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node24',
     minify: true,
-    keepNames: false,
     legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    ...options,
+  }).catch(() => fail(`esbuild could not bundle ${what} (errors above)`));
+  writeFileSync(outfile.replace(/\.cjs$/, '.meta.json'), JSON.stringify(result.metafile));
+}
+
+function bundleJs(outfile) {
+  return bundle('src/main.ts', outfile, {
+    entryPoints: [join(root, 'src', 'main.ts')],
+    keepNames: false,
     define: {
       __GRACEFUL_INIT_VERSION__: JSON.stringify(version),
       __REAPER_ASSET_SHA256__: JSON.stringify(addonAssetHash()),
@@ -54,31 +68,13 @@ async function bundleJs(outfile) {
       // CommonJS has no import.meta; the bundle's own directory is __dirname there
       'import.meta.dirname': '__dirname',
     },
-    logLevel: 'warning',
-    metafile: true,
     plugins: [execaAsChunk],
-  };
-  // esbuild has printed its errors already; its exception would only repeat them with a stack
-  const result = await build(options).catch(() => fail('esbuild could not bundle src/main.ts (errors above)'));
-  // what each input weighs in the bundle (npm run bench lists the biggest)
-  writeFileSync(outfile.replace(/\.cjs$/, '.meta.json'), JSON.stringify(result.metafile));
+  });
 }
 
 /** execa and its dependencies, alone: CommonJS whose only requires are Node's own modules. */
-async function bundleExecaChunk(outfile) {
-  const result = await build({
-    stdin: { contents: "export { execa } from 'execa';", resolveDir: root, loader: 'js' },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    metafile: true,
-  }).catch(() => fail('esbuild could not bundle execa (errors above)'));
-  writeFileSync(outfile.replace(/\.cjs$/, '.meta.json'), JSON.stringify(result.metafile));
+function bundleExecaChunk(outfile) {
+  return bundle('execa', outfile, { stdin: { contents: "export { execa } from 'execa';", resolveDir: root, loader: 'js' } });
 }
 
 /**
