@@ -2,10 +2,10 @@
  * Signals forwarded or owned here:
  * - routed signals (routeSignals): forwarded to the app straight from the handler with kill(2),
  *   which is async-signal-safe, so a busy event loop delays none of them. Before the app exists
- *   they are counted and sent once its pid is known. The ordinary signals Node also listens for are
- *   then passed on to the handler that was there before (libuv's), so that JavaScript hears of them
- *   afterwards, for logging and counting, and claims each one (claimRouted) instead of sending it
- *   again. Real-time signals (Node cannot listen for them) and PIPE sent from outside (Node
+ *   they are counted and sent once its pid is known. With passOn (the init's -v), an ordinary
+ *   signal Node also listens for is then passed on to the handler that was there before (libuv's),
+ *   so that JavaScript hears of it afterwards, for the log, and claims it (claimRouted) instead of
+ *   sending it again; without, nothing else in the init wakes up for it. Real-time signals (Node cannot listen for them) and PIPE sent from outside (Node
  *   ignores PIPE) are routed too and never reach JavaScript.
  * - SEGV, BUS, FPE, ILL: one sent from outside (kill -SEGV) is ignored, as PID 1 would; a real
  *   fault first SIGKILLs the app, which would otherwise be orphaned, then goes on to the handler
