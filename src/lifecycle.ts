@@ -9,7 +9,7 @@ import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
 import { launchNatively, launchWithLibuv, type App } from './process/app.js';
 import { appEnvironmentBytes } from './process/app-env.js';
 import { guardTreeOnExit } from './process/exit-guard.js';
-import { describeExit, remapStatus } from './process/exit-status.js';
+import { describeExit, exitCodeTable, remapStatus } from './process/exit-status.js';
 import { leftoversOf, type Leftovers } from './process/leftovers.js';
 import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
 import { ReapLoop } from './process/reap-loop.js';
@@ -54,6 +54,10 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const { app: running, reaped, collectExited } = launchApp(ctx, native);
   Object.assign(live, { app: running, reaped, appRunning: true });
   testHooks?.afterSpawn();
+  // nothing to log and no terminal to take back: when the app exits and leaves nothing behind, the
+  // SIGCHLD handler ends the init there and then, with its status (here already, if it is gone)
+  // (refused, it leaves the exit to JavaScript as before: nothing to report)
+  if (native && !log.verbose && !running.foreground) native.armQuickExit(running.pid, exitCodeTable(options.remapExit), process.pid === 1);
   native?.setSignalTarget(running.signalTarget);
   if (native) routeOrdinarySignals(native, plan, log);
   log.debug(`spawned ${ctx.command.join(' ')}`, { pid: running.pid });
@@ -71,12 +75,13 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
     if (!sentNatively) live.forwarded.set(signal, (live.forwarded.get(signal) ?? 0) + 1);
     forwardSignal(plan, running, signal, log, sentNatively);
   };
-  const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers), traffic: traffic?.monitor ?? null }, forward, log));
+  const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers, native), traffic: traffic?.monitor ?? null }, forward, log));
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
   testHooks?.afterSetUp();
 
   const exit = await running.exited;
   const exitAtMs = stop.elapsed();
+  native?.disarmQuickExit();
   native?.setSignalTarget(0);
   log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
   const left = await stopLeftovers(leftovers, stop, plan, log, collectExited);
@@ -212,9 +217,10 @@ function launchApp({ options, command, inheritedFds }: RunContext, native: Nativ
   return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped, collectExited: () => reapLoop.collect() };
 }
 
-function appTarget(app: App, leftovers: Leftovers) {
+function appTarget(app: App, leftovers: Leftovers, native: Native | null) {
   return {
     exited: app.exited,
+    beginning: () => native?.disarmQuickExit(),
     signalApp: (signal: NodeJS.Signals) => void sendSignal(app.signalTarget, signal),
     killEverything: () => {
       sendSignal(app.signalTarget, 'SIGKILL');

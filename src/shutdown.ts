@@ -29,6 +29,8 @@ export interface ShutdownTarget {
   killEverything(): void;
   /** the app's TCP traffic, when an option needs it */
   traffic: TrafficMonitor | null;
+  /** told as the sequence begins: from here on the app's exit ends in the summary line */
+  beginning(): void;
 }
 
 type Woken = 'time' | 'hurried' | 'app-exited';
@@ -216,6 +218,7 @@ export class Shutdown {
   }
 
   private async run(trigger: string, received: NodeJS.Signals | null): Promise<void> {
+    this.target.beginning();
     this.startedAt = Date.now();
     this.recordOrNull = { trigger, drainMs: null, drainEnd: null, preStop: [], idleEnd: null, stopSent: null, killedAtMs: null };
     this.deadline = setTimeout(() => this.kill(), this.plan.killAfterMs);

@@ -11,6 +11,8 @@ export interface App {
   readonly signalTarget: number;
   /** settles once, when the app's exit status has been collected */
   readonly exited: Promise<AppExit>;
+  /** it was given the terminal's foreground, which the init takes back when it exits */
+  readonly foreground: boolean;
 }
 
 
@@ -64,7 +66,7 @@ export function launchNatively(native: Native, reapLoop: ReapLoop, request: Laun
     if (terminal) native.setForeground(0, native.getProcessGroup());
     return fromWaitStatus(raw);
   });
-  return { pid, signalTarget: request.processGroup ? -pid : pid, exited };
+  return { pid, signalTarget: request.processGroup ? -pid : pid, exited, foreground: terminal };
 }
 
 /**
@@ -95,5 +97,5 @@ export function launchWithLibuv(request: LaunchRequest): App {
       resolve(fromNode(code, signal));
     });
   });
-  return { pid, signalTarget: request.processGroup ? -pid : pid, exited };
+  return { pid, signalTarget: request.processGroup ? -pid : pid, exited, foreground: false };
 }

@@ -26,6 +26,11 @@ export function remapStatus(status: number, remap: readonly number[]): number {
   return remap.includes(status) ? 0 : status;
 }
 
+/** remapStatus for every status there is, indexed by it (for the quick exit in C). */
+export function exitCodeTable(remap: readonly number[]): Int32Array {
+  return Int32Array.from({ length: 256 }, (_, status) => remapStatus(status, remap));
+}
+
 export function describeExit(exit: AppExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exited with ${exit.code}`;
 }

@@ -32,6 +32,9 @@ export interface Addon {
   unblockSignal(signo: number): number;
   realtimeRange(out: Int32Array): number;
   forwardedCounts(out: Int32Array): number;
+  /** quick-exit.c: codes[s] is the init's exit code for the app's status s */
+  armQuickExit(app: number, codes: Int32Array, wholeNamespace: number): number;
+  disarmQuickExit(): number;
   /** nbwrite.c: send(MSG_DONTWAIT | MSG_NOSIGNAL) on a socket; bytes written or -errno */
   sendNonBlocking(fd: number, data: Buffer): number;
   /** nbwrite.c: poll(POLLOUT, 0) then one write() of at most PIPE_BUF bytes; bytes written or -errno */

@@ -104,6 +104,19 @@ export class Native {
   }
 
   /**
+   * From now on the app's exit ends the init from the SIGCHLD handler, with exitCodes[status], when
+   * nothing is left behind (as PID 1: in the whole namespace); otherwise JavaScript hears of it as
+   * before. May exit at once: the app may be gone already.
+   */
+  armQuickExit(app: number, exitCodes: Int32Array, wholeNamespace: boolean): string | null {
+    return errnoName(this.addon.armQuickExit(app, exitCodes, wholeNamespace ? 1 : 0));
+  }
+
+  disarmQuickExit(): void {
+    this.addon.disarmQuickExit();
+  }
+
+  /**
    * A C handler forwards each signal received (key) as its value to the target set by
    * setSignalTarget; with `passOn` it then goes on to the handler that was there before (libuv's,
    * when Node listens), which wakes the event loop: only worth it when someone reads the log.
