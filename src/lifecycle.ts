@@ -199,10 +199,10 @@ function connectionCounts(traffic: AppTraffic): { active: number; idle: number }
 
 function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): { app: App; reaped: () => number; collectExited: () => void } {
   const env = appEnvironmentBytes(rawEnvironment());
-  // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c)
-  const has = (name: string) => env.some((e) => e.subarray(0, name.length + 1).toString() === `${name}=`);
-  const listenPid = has('LISTEN_FDS');
-  if (listenPid && !has('LISTEN_PID')) env.push(Buffer.from('LISTEN_PID='));
+  // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c); the
+  // names are looked up where Node has them already (the raw bytes hold the same entries)
+  const listenPid = process.env.LISTEN_FDS !== undefined;
+  if (listenPid && process.env.LISTEN_PID === undefined) env.push(Buffer.from('LISTEN_PID='));
   const request = {
     command,
     argv: rawCommand(command),

@@ -2,7 +2,7 @@
 // (built when missing or older than its sources, then copied so a concurrent rebuild cannot change
 // it mid-run), the peer inits and nginx from Debian packages.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +130,34 @@ export function privateCopy(file, dir) {
   copyFileSync(file, copy);
   chmodSync(copy, 0o755);
   return copy;
+}
+
+/**
+ * Writes `file` anew in place (a copy renamed over it: a new inode, new pages), for a binary only
+ * the bench maps (the private copies).
+ */
+export function rewriteInPlace(file) {
+  const fresh = `${file}.${process.pid}.fresh`;
+  copyFileSync(file, fresh);
+  chmodSync(fresh, 0o755);
+  renameSync(fresh, file);
+}
+
+/**
+ * Waits (at most 3 s) until no block device has I/O in flight, then 200 ms more: the readahead an
+ * `exec` starts goes on after the process has gone, and would slow down whatever runs next.
+ */
+export async function waitDiskIdle() {
+  const inFlight = () => {
+    try {
+      return readFileSync('/proc/diskstats', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 11 && !f[2].startsWith('loop')).reduce((n, f) => n + Number(f[11]), 0);
+    } catch {
+      return 0;
+    }
+  };
+  const until = Date.now() + 3000;
+  while (inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
 }
 
 /**

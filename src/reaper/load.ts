@@ -24,18 +24,18 @@ function assetHash(): string {
   return typeof __REAPER_ASSET_SHA256__ === 'string' && __REAPER_ASSET_SHA256__ !== '' ? __REAPER_ASSET_SHA256__ : 'dev';
 }
 
-function candidates(explicitPath: string | null): Candidate[] {
+/** In order, each worked out only when the one before has failed. */
+function* candidates(explicitPath: string | null): Generator<Candidate> {
+  if (explicitPath) yield { path: resolve(explicitPath) };
   const exeDir = dirname(process.execPath);
-  const list: Candidate[] = [];
-  if (explicitPath) list.push({ path: resolve(explicitPath) });
-  list.push({ path: join(exeDir, ADDON_ASSET) }, { path: join(exeDir, '..', 'lib', ADDON_ASSET) });
+  yield { path: join(exeDir, ADDON_ASSET) };
+  yield { path: join(exeDir, '..', 'lib', ADDON_ASSET) };
   const sea = seaModule();
   if (sea) {
-    for (const c of extractedAssetPaths(sea, assetHash())) list.push({ ...c, label: `sea-asset:${c.path}` });
+    for (const c of extractedAssetPaths(sea, assetHash())) yield { ...c, label: `sea-asset:${c.path}` };
   } else if (process.argv[1]) {
-    list.push({ path: join(dirname(resolve(process.argv[1])), ADDON_ASSET) });
+    yield { path: join(dirname(resolve(process.argv[1])), ADDON_ASSET) };
   }
-  return list;
 }
 
 function reason(err: unknown, path: string): string {

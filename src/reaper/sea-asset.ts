@@ -68,20 +68,25 @@ function ensureFile(file: string, bytes: Buffer, uid: number): void {
 
 /**
  * Files the embedded addon can be loaded from, written on demand, best first: a noexec mount
- * makes dlopen fail, so each directory is a separate candidate. `hash` names the content.
+ * makes dlopen fail, so each directory is a separate candidate. `hash` names the content. Each is
+ * worked out only when the one before has failed (path arithmetic is slow in the interpreter).
  */
-export function extractedAssetPaths(sea: SeaModule, hash: string): { path: string; write(): void }[] {
+export function* extractedAssetPaths(sea: SeaModule, hash: string): Generator<{ path: string; write(): void }> {
   const uid = process.getuid?.() ?? 0;
-  const bases = [process.env.TMPDIR, '/tmp', '/dev/shm', '/run', '/var/tmp'].filter((d): d is string => d?.startsWith('/') === true);
-  return [...new Set(bases.map((d) => resolve(d)))].map((base) => {
+  const seen = new Set<string>();
+  for (const choice of [process.env.TMPDIR, '/tmp', '/dev/shm', '/run', '/var/tmp']) {
+    if (!choice?.startsWith('/')) continue;
+    const base = resolve(choice);
+    if (seen.has(base)) continue;
+    seen.add(base);
     const dir = join(base, `graceful-init-${uid}`);
     const path = join(dir, `reaper-${hash}.node`);
-    return {
+    yield {
       path,
       write: () => {
         ensurePrivateDir(dir, uid);
         ensureFile(path, Buffer.from(sea.getRawAsset(ADDON_ASSET)), uid);
       },
     };
-  });
+  }
 }
