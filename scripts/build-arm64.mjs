@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { join, relative } from 'node:path';
 import { dist, readJson, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
-import { injectSea, writeSeaBlob } from './lib/sea.mjs';
+import { SEA_BUNDLE, SEA_BUNDLE_CACHE, injectSea, writeSeaBlob } from './lib/sea.mjs';
 
 const out = join(dist, 'linux-arm64');
 const cacheRoot = join(root, 'node_modules', '.cache', 'graceful-init');
@@ -91,9 +91,9 @@ function makeSeaBlob(addon) {
   config.output = join(out, 'sea-prep.blob');
   config.useCodeCache = false;
   config.useSnapshot = false;
-  const noCache = join(out, 'graceful-init.cache');
+  const noCache = join(out, SEA_BUNDLE_CACHE);
   writeFileSync(noCache, '');
-  config.assets = { ...(config.assets ?? {}), 'reaper.node': addon, 'graceful-init.cache': noCache };
+  config.assets = { ...(config.assets ?? {}), 'reaper.node': addon, [SEA_BUNDLE_CACHE]: noCache };
   writeSeaBlob(x64Node, config, join(out, 'sea-config.json'));
   return config.output;
 }
@@ -116,7 +116,7 @@ const started = Date.now();
 requireTools(['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip', 'tar'], () => 'apt-get install gcc-aarch64-linux-gnu');
 // the x64 build makes the JS bundle and the SEA configuration this build derives from
 if (!process.argv.includes('--no-x64-build')) runScript(join(scriptsDir, 'build.mjs'));
-for (const file of [join(dist, 'graceful-init.js'), join(dist, 'sea-config.json')]) {
+for (const file of [join(dist, SEA_BUNDLE), join(dist, 'sea-config.json')]) {
   if (!existsSync(file)) fail(`${relative(root, file)} is missing: run npm run build first`);
 }
 const version = runtimeVersion(x64RuntimeDir);

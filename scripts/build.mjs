@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { dist, packageVersion, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, run, runScript } from './lib/run.mjs';
-import { injectSea, writeSeaBlob } from './lib/sea.mjs';
+import { SEA_BUNDLE, SEA_BUNDLE_CACHE, injectSea, wrapAsCommonJs, writeSeaBlob } from './lib/sea.mjs';
 
 const testHooks = process.argv.includes('--test-hooks');
 // the name src/process/execa-chunk.ts loads
@@ -96,10 +96,9 @@ function seaAssets() {
  * the executable's own flags: V8 rejects a cache made under other code-generation flags.
  */
 function writeBundleAsset(bundle) {
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
-  writeFileSync(join(outDir, 'graceful-init.js'), wrapped);
+  writeFileSync(join(outDir, SEA_BUNDLE), wrapAsCommonJs(readFileSync(bundle, 'utf8')));
   run(x64Node, [...SEA_FLAGS, join(scriptsDir, 'lib', 'warm-cache.mjs'), outDir, JSON.stringify(seaAssets())]);
-  if (!existsSync(join(outDir, 'graceful-init.cache'))) fail('scripts/lib/warm-cache.mjs wrote no code cache (the init did not exit its usual way)');
+  if (!existsSync(join(outDir, SEA_BUNDLE_CACHE))) fail('scripts/lib/warm-cache.mjs wrote no code cache (the init did not exit its usual way)');
 }
 
 /** Made by the same Node version it is injected into (the blob format is per version). */
@@ -113,7 +112,7 @@ function makeSeaBlob(main) {
     // NODE_OPTIONS belongs to the app: the init ignores it and passes it on untouched
     execArgvExtension: 'none',
     execArgv: SEA_FLAGS,
-    assets: { ...seaAssets(), 'graceful-init.js': join(outDir, 'graceful-init.js'), 'graceful-init.cache': join(outDir, 'graceful-init.cache') },
+    assets: { ...seaAssets(), [SEA_BUNDLE]: join(outDir, SEA_BUNDLE), [SEA_BUNDLE_CACHE]: join(outDir, SEA_BUNDLE_CACHE) },
   };
   writeSeaBlob(x64Node, config, join(outDir, 'sea-config.json'), SEA_FLAGS);
   return config.output;

@@ -55,8 +55,8 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   Object.assign(live, { app: running, reaped, appRunning: true });
   testHooks?.afterSpawn();
   // nothing to log and no terminal to take back: when the app exits and leaves nothing behind, the
-  // SIGCHLD handler ends the init there and then, with its status (here already, if it is gone)
-  // (refused, it leaves the exit to JavaScript as before: nothing to report)
+  // SIGCHLD handler ends the init there and then, with its status (here already, if it is gone);
+  // should the addon refuse, the exit simply stays with JavaScript below
   if (native && !log.verbose && !running.foreground) native.armQuickExit(running.pid, exitCodeTable(options.remapExit), process.pid === 1);
   native?.setSignalTarget(running.signalTarget);
   if (native) routeOrdinarySignals(native, plan, log);

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { getAsset, getRawAsset } from 'node:sea';
 import { Script } from 'node:vm';
 
-// the names scripts/build.mjs gives the two assets
+// the names scripts/lib/sea.mjs gives the two assets (SEA_BUNDLE, SEA_BUNDLE_CACHE)
 const BUNDLE = 'graceful-init.js';
 const BUNDLE_CACHE = 'graceful-init.cache';
 

@@ -6,6 +6,13 @@ import { root } from './paths.mjs';
 import { run } from './run.mjs';
 
 const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js');
+
+// The bundle as the executable's asset and its code cache: the names src/sea-entry.ts reads.
+export const SEA_BUNDLE = 'graceful-init.js';
+export const SEA_BUNDLE_CACHE = 'graceful-init.cache';
+
+/** The bundle as the function src/sea-entry.ts calls, with the arguments Node gives a CommonJS module. */
+export const wrapAsCommonJs = (source) => `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**

@@ -1,22 +1,23 @@
 // node <the SEA's flags> scripts/lib/warm-cache.mjs DIR ASSETS: runs DIR/graceful-init.js (the
-// bundle as the single executable's asset) as the executable would, for one start that runs
-// /bin/true, and writes the code cache of that script as it stands when the init exits:
-// DIR/graceful-init.cache. Made by the runtime that is embedded, under its flags: V8 refuses a
+// bundle as the single executable's asset, scripts/lib/sea.mjs) as the executable would, for one
+// start that runs /bin/true, and writes the code cache of that script as it stands when the init
+// exits: DIR/graceful-init.cache. Made by the runtime that is embedded, under its flags: V8 refuses a
 // cache made under others.
 //
 // The bundle is told it is the single executable (node:sea answers from ASSETS, a JSON object of
-// asset name → file), and its two ways out, the addon's _exit and the quick exit from the SIGCHLD
-// handler, first write the cache.
+// asset name → file). The quick exit is never armed, so the init always leaves through the addon's
+// _exit, which first writes the cache.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { SEA_BUNDLE, SEA_BUNDLE_CACHE } from './sea.mjs';
 
 const dir = process.argv[2];
 const assets = JSON.parse(process.argv[3]);
-const out = join(dir, 'graceful-init.cache');
-const script = new Script(readFileSync(join(dir, 'graceful-init.js'), 'utf8'), { filename: 'graceful-init.js' });
+const out = join(dir, SEA_BUNDLE_CACHE);
+const script = new Script(readFileSync(join(dir, SEA_BUNDLE), 'utf8'), { filename: SEA_BUNDLE });
 
 const rawAsset = (key) => {
   const bytes = readFileSync(assets[key]);

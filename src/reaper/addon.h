@@ -9,6 +9,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <node_api.h>
@@ -30,6 +31,11 @@ int int_args(napi_env env, napi_callback_info info, size_t want, int32_t* vals);
 int int32_array_arg(napi_env env, napi_callback_info info, int32_t** data, size_t* len);
 napi_value int32_value(napi_env env, int32_t n);
 napi_value bool_value(napi_env env, int b);
+
+/* The handler a signal had before ours (signals.c): a function (not SIG_DFL or SIG_IGN)? Then
+ * going on to it, in the form it was installed with (libuv's takes the number only). */
+int is_handler_function(const struct sigaction* action);
+void call_handler(const struct sigaction* action, int sig, siginfo_t* info, void* context);
 
 /* Registration of each file's functions. */
 napi_status register_reap(napi_env env, napi_value exports);

@@ -121,6 +121,7 @@ static int namespace_holds_only(pid_t app, long self) {
   return alone;
 }
 
+/* decoded as fromWaitStatus (src/process/exit-status.ts) decodes it, then remapped */
 static int exit_code(int raw) {
   int code = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + (raw & 0x7f);
   return g_codes[code & 0xff] & 0xff;
@@ -144,11 +145,7 @@ static void exit_if_done(void) {
 static void on_child(int sig, siginfo_t* info, void* context) {
   int saved = errno;
   exit_if_done();
-  if (g_previous.sa_flags & SA_SIGINFO) {
-    if (g_previous.sa_sigaction != NULL) g_previous.sa_sigaction(sig, info, context);
-  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
-    g_previous.sa_handler(sig);
-  }
+  if (is_handler_function(&g_previous)) call_handler(&g_previous, sig, info, context);
   errno = saved;
 }
 

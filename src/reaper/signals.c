@@ -51,23 +51,19 @@ static void drain(int sig) {
   }
 }
 
-/* Was the handler installed before ours a function (not SIG_DFL or SIG_IGN)? */
-static int has_previous(int sig) {
-  const struct sigaction* prev = &g_previous[sig];
-  if (prev->sa_flags & SA_SIGINFO) return prev->sa_sigaction != NULL;
-  return prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN;
+int is_handler_function(const struct sigaction* action) {
+  if (action->sa_flags & SA_SIGINFO) return action->sa_sigaction != NULL;
+  return action->sa_handler != SIG_DFL && action->sa_handler != SIG_IGN;
 }
 
-/* Goes on to that handler, in the form it was installed with (libuv's takes the number only). */
-static void call_previous(int sig, siginfo_t* info, void* context) {
-  const struct sigaction* prev = &g_previous[sig];
-  if (prev->sa_flags & SA_SIGINFO) prev->sa_sigaction(sig, info, context);
-  else prev->sa_handler(sig);
+void call_handler(const struct sigaction* action, int sig, siginfo_t* info, void* context) {
+  if (action->sa_flags & SA_SIGINFO) action->sa_sigaction(sig, info, context);
+  else action->sa_handler(sig);
 }
 
 static void on_routed(int sig, siginfo_t* info, void* context) {
   int saved = errno;
-  int chained = __atomic_load_n(&g_pass_on[sig], __ATOMIC_SEQ_CST) && has_previous(sig);
+  int chained = __atomic_load_n(&g_pass_on[sig], __ATOMIC_SEQ_CST) && is_handler_function(&g_previous[sig]);
   /* the kernel raises PIPE in the init itself when one of its own writes finds no reader */
   if (!(sig == SIGPIPE && info != NULL && info->si_pid == getpid())) {
     __atomic_add_fetch(&g_pending[sig], 1, __ATOMIC_SEQ_CST);
@@ -75,7 +71,7 @@ static void on_routed(int sig, siginfo_t* info, void* context) {
     /* before the hand-on: JavaScript may claim it as soon as libuv has written to its pipe */
     if (chained) __atomic_add_fetch(&g_unclaimed[sig], 1, __ATOMIC_SEQ_CST);
   }
-  if (chained) call_previous(sig, info, context);
+  if (chained) call_handler(&g_previous[sig], sig, info, context);
   errno = saved;
 }
 
@@ -83,7 +79,7 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
   if (info != NULL && info->si_code <= 0) return; /* sent by kill/sigqueue/tgkill from outside */
   int32_t target = __atomic_load_n(&g_target, __ATOMIC_SEQ_CST);
   if (target != 0 && getpid() != 1) (void)kill(target, SIGKILL);
-  if (has_previous(sig)) call_previous(sig, info, context);
+  if (is_handler_function(&g_previous[sig])) call_handler(&g_previous[sig], sig, info, context);
   else (void)sigaction(sig, &g_previous[sig], NULL); /* the fault repeats on return, now with the old disposition */
 }
 
