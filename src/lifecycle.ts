@@ -84,7 +84,12 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   native?.disarmQuickExit();
   native?.setSignalTarget(0);
   log.debug(`app ${describeExit(exit)}`, { pid: running.pid, phase: stop.phase });
+  // a pre-stop command such as `nginx -s quit` is usually a moment from its own end when the app
+  // goes: it gets the orphan grace to finish before it counts as left behind
+  await stop.preStopSettled(Math.min(plan.orphanGraceMs, stop.remaining() ?? plan.orphanGraceMs));
   const left = await stopLeftovers(leftovers, stop, plan, log, collectExited);
+  // stopped with the leftovers if it did not finish: its result (what killed it) for the summary
+  await stop.preStopSettled(1000);
   stop.dispose();
   traffic?.monitor.stop();
   probe?.stop();

@@ -46,7 +46,8 @@ export function describePlan(plan: ShutdownPlan): string[] {
     .map(([ms, text], i) => ({ ms, text, i }))
     .sort((a, b) => a.ms - b.ms || a.i - b.i)
     .map(({ ms, text }) => `${`t=${d(ms)}`.padEnd(9)} ${text}`);
-  lines.push(`after the app exits: TERM to what it left behind, KILL after ${d(plan.orphanGraceMs)}`);
+  const first = plan.preStop.length > 0 ? `a pre-stop command still running gets ${d(plan.orphanGraceMs)} to finish, then ` : '';
+  lines.push(`after the app exits: ${first}TERM to what it left behind, KILL after ${d(plan.orphanGraceMs)}`);
   return lines;
 }
 

@@ -83,7 +83,8 @@ async function runPreStopCommands(s: Shutdown): Promise<void> {
   for (const [i, command] of s.plan.preStop.entries()) {
     const left = s.plan.stopWindowAtMs - s.elapsed();
     if (s.interrupted() || left <= 0) return;
-    const run = runPreStop(command, i + 1, Math.min(s.plan.preStopTimeoutMs ?? left, left), s.log).then((r) => s.record.preStop.push(r));
+    const run = runPreStop(command, i + 1, Math.min(s.plan.preStopTimeoutMs ?? left, left), s.log).then((r) => void s.record.preStop.push(r));
+    s.preStopRunning = run;
     if ((await Promise.race([run.then((): Woken => 'time'), s.woken()])) !== 'time') return;
   }
 }
@@ -115,6 +116,8 @@ export class Shutdown {
   private startedAt = 0;
   private hurried = false;
   appExited = false;
+  /** the pre-stop command started last; it may outlive its step (app exited, sequence hurried) */
+  preStopRunning: Promise<void> | null = null;
   private wake: (why: Woken) => void = () => {};
   private wakeUp: Promise<Woken> = new Promise(() => {});
   private deadline: NodeJS.Timeout | null = null;
@@ -198,6 +201,17 @@ export class Shutdown {
       timer = setTimeout(() => resolve('time'), Math.max(0, atMs - this.elapsed()));
     });
     return Promise.race([time, this.wakeUp]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Waits at most `maxMs` for the pre-stop command still running when its step ended, so that its
+   * result reaches the summary; true when there is none left.
+   */
+  async preStopSettled(maxMs: number): Promise<boolean> {
+    if (!this.preStopRunning) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), maxMs)));
+    return Promise.race([this.preStopRunning.then(() => true), late]).finally(() => clearTimeout(timer));
   }
 
   onStopSignal(signal: NodeJS.Signals): void {

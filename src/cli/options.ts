@@ -291,7 +291,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'orphan-grace', value: 'DUR', section: 'shutdown', defaultText: '1s',
-    help: 'after the app exits, how long the processes it left get after TERM before KILL',
+    help: 'after the app exits, how long the processes it left get after TERM before KILL (and a pre-stop command still running, to finish first)',
     set: duration('orphanGraceMs'),
   },
   {

@@ -102,6 +102,53 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
     }
   });
 
+  // the app ends because of the command (`nginx -s quit`) while the command itself is still on its way out
+  const appWritingPid = (pidFile: string, marker: string) => ['sh', '-c', `echo $$ > ${pidFile}; exec ${STOPPABLE} 7 ${marker}`];
+
+  it.skipIf(skip)('a pre-stop that stops the app and ends a moment after it: its result is in the summary', async () => {
+    const dir = tempDir();
+    try {
+      const marker = join(dir.path, 'app');
+      const pidFile = join(dir.path, 'pid');
+      const init = start(mode, ['--pre-stop', `sh -c 'kill -TERM $(cat ${pidFile}); sleep 0.3'`, '--', ...appWritingPid(pidFile, marker)]);
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/shutdown on SIGTERM, pre-stop 1 ok in [^,]+, no stop signal needed, app exited with 7 at [^,]+, exit 7\n$/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)('a pre-stop still running long after the app exited: stopped with the leftovers after the orphan grace, what stopped it in the summary', async () => {
+    const dir = tempDir();
+    const mark = newMark('prestop-outlives');
+    marks.push(mark);
+    try {
+      const marker = join(dir.path, 'app');
+      const pidFile = join(dir.path, 'pid');
+      const init = start(
+        mode,
+        ['--pre-stop', `sh -c 'kill -TERM $(cat ${pidFile}); exec sleep 60'`, '--orphan-grace', '500ms', '--', ...appWritingPid(pidFile, marker)],
+        { env: markedEnv(mark), timeoutMs: 20_000 },
+      );
+      const pid = await init.initPid();
+      await waitFor('app ready', () => lines(marker).includes('ready'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(7);
+      // the orphan grace (0.5s) first, not TERM the moment the app was gone
+      expect(r.stderr).toMatch(/shutdown on SIGTERM, pre-stop 1 failed \(killed by SIGTERM\) in (0\.[5-9]|1\.\d)s, no stop signal needed, app exited with 7 at [^,]+, leftovers stopped by SIGTERM, exit 7\n$/);
+      await waitFor('no stray process', () => markedAlive(mark).length === 0, 3000);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it.skipIf(skip)('a newline in a pre-stop command stays inside one log line', async () => {
     const dir = tempDir();
     try {
