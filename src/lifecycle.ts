@@ -13,6 +13,7 @@ import { describeExit, exitCodeTable, remapStatus } from './process/exit-status.
 import { leftoversOf, type Leftovers } from './process/leftovers.js';
 import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
 import { ReapLoop } from './process/reap-loop.js';
+import { dropStartupPagesLater } from './process/executable-pages.js';
 import { sendSignal } from './process/send-signal.js';
 import type { Native } from './reaper/native.js';
 import { summaryLine } from './render.js';
@@ -78,6 +79,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers, native), traffic: traffic?.monitor ?? null }, forward, log));
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
   testHooks?.afterSetUp();
+  if (native) dropStartupPagesLater(native, log);
 
   const exit = await running.exited;
   const exitAtMs = stop.elapsed();

@@ -91,7 +91,7 @@ napi_value bool_value(napi_env env, int b) {
 NAPI_MODULE_INIT() {
   if (register_reap(env, exports) != napi_ok || register_spawn(env, exports) != napi_ok ||
       register_process(env, exports) != napi_ok || register_signals(env, exports) != napi_ok ||
-      register_quick_exit(env, exports) != napi_ok ||
+      register_quick_exit(env, exports) != napi_ok || register_memory(env, exports) != napi_ok ||
       sockdiag_register(env, exports) != napi_ok || nbwrite_register(env, exports) != napi_ok) {
     napi_throw_error(env, NULL, "graceful-init addon: cannot register its functions");
     return NULL;

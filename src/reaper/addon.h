@@ -43,5 +43,6 @@ napi_status register_spawn(napi_env env, napi_value exports);
 napi_status register_process(napi_env env, napi_value exports);
 napi_status register_signals(napi_env env, napi_value exports);
 napi_status register_quick_exit(napi_env env, napi_value exports);
+napi_status register_memory(napi_env env, napi_value exports);
 
 #endif

@@ -35,6 +35,8 @@ export interface Addon {
   /** quick-exit.c: codes[s] is the init's exit code for the app's status s */
   armQuickExit(app: number, codes: Int32Array, wholeNamespace: number): number;
   disarmQuickExit(): number;
+  /** memory.c: madvise(MADV_DONTNEED) over [start, end) pairs of uint64s; 0 or errno */
+  releasePages(ranges: Buffer): number;
   /** nbwrite.c: send(MSG_DONTWAIT | MSG_NOSIGNAL) on a socket; bytes written or -errno */
   sendNonBlocking(fd: number, data: Buffer): number;
   /** nbwrite.c: poll(POLLOUT, 0) then one write() of at most PIPE_BUF bytes; bytes written or -errno */

@@ -116,6 +116,12 @@ export class Native {
     this.addon.disarmQuickExit();
   }
 
+  /** Drops the page-table entries of read-only file pages; they come back from the page cache when used. */
+  releasePages(ranges: readonly (readonly [number, number])[]): string | null {
+    const packed = BigUint64Array.from(ranges.flatMap(([start, end]) => [BigInt(start), BigInt(end)]));
+    return errnoName(this.addon.releasePages(Buffer.from(packed.buffer)));
+  }
+
   /**
    * A C handler forwards each signal received (key) as its value to the target set by
    * setSignalTarget; with `passOn` it then goes on to the handler that was there before (libuv's,

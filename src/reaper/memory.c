@@ -1,0 +1,28 @@
+/* The init's own memory. Returns 0 or errno. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "addon.h"
+
+/* madvise(MADV_DONTNEED) over each [start, end) pair of a buffer of uint64s: the caller passes
+ * read-only file pages only, which come back from the page cache when touched again. */
+static napi_value ReleasePages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char* data;
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !arg_buffer(env, argv[0], &data, &len)) return NULL;
+  for (size_t i = 0; i + 16 <= len; i += 16) {
+    uint64_t range[2];
+    memcpy(range, data + i, sizeof range);
+    if (range[1] > range[0] && madvise((void*)(uintptr_t)range[0], (size_t)(range[1] - range[0]), MADV_DONTNEED) != 0) return int32_value(env, errno);
+  }
+  return int32_value(env, 0);
+}
+
+napi_status register_memory(napi_env env, napi_value exports) {
+  static const addon_fn fns[] = {{"releasePages", ReleasePages}};
+  return addon_export(env, exports, fns, sizeof fns / sizeof fns[0]);
+}
