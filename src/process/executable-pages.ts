@@ -9,20 +9,22 @@ const DROP_AFTER_MS = 1000;
  * The mappings of `exe` in a /proc/<pid>/smaps that the kernel can drop and fault back from the
  * page cache unchanged: private, not writable, holding no copied-on-write page (RELRO was written
  * by the loader before it turned read-only: dropping those pages would undo the relocations).
+ * Scanned as bytes: the file is ~150 KB, and strings of it would stay on the heap until a GC.
  */
-export function droppableRanges(smaps: string, exe: string): [number, number][] {
+export function droppableRanges(smaps: Buffer, exe: string): [number, number][] {
   const ranges: [number, number][] = [];
-  let current: { range: [number, number]; droppable: boolean } | null = null;
-  for (const line of smaps.split('\n')) {
-    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+ *(.*)$/.exec(line);
-    if (header) {
-      const [, start, end, perms, path] = header as unknown as [string, string, string, string, string];
-      current = { range: [parseInt(start, 16), parseInt(end, 16)], droppable: path === exe && perms[1] === '-' && perms[3] === 'p' };
-    } else if (current?.droppable) {
-      const anonymous = /^Anonymous:\s+(\d+) kB/.exec(line);
-      if (anonymous && anonymous[1] !== '0') current.droppable = false;
-      if (line.startsWith('VmFlags:') && current.droppable) ranges.push(current.range);
-    }
+  const pathEnd = Buffer.from(` ${exe}\n`, 'latin1');
+  for (let at = smaps.indexOf(pathEnd); at !== -1; at = smaps.indexOf(pathEnd, at + 1)) {
+    const lineStart = smaps.lastIndexOf(0x0a, at) + 1;
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+ *$/.exec(smaps.toString('latin1', lineStart, at));
+    if (!header) continue;
+    const [, start, end, perms] = header as unknown as [string, string, string, string];
+    if (perms[1] !== '-' || perms[3] !== 'p') continue;
+    // the mapping's fields end with VmFlags; its Anonymous line comes before
+    const anonymous = smaps.indexOf('\nAnonymous:', at);
+    const last = smaps.indexOf('\nVmFlags:', at);
+    if (anonymous === -1 || last === -1 || anonymous > last) continue;
+    if (/^\nAnonymous:\s+0 kB/.test(smaps.toString('latin1', anonymous, anonymous + 40))) ranges.push([parseInt(start, 16), parseInt(end, 16)]);
   }
   return ranges;
 }
@@ -37,7 +39,7 @@ export function dropStartupPagesLater(native: Native, log: Logger): void {
   setTimeout(() => {
     let refused: string | null;
     try {
-      refused = native.releasePages(droppableRanges(readFileSync('/proc/self/smaps', 'latin1'), readlinkSync('/proc/self/exe')));
+      refused = native.releasePages(droppableRanges(readFileSync('/proc/self/smaps'), readlinkSync('/proc/self/exe')));
     } catch (err) {
       refused = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     }

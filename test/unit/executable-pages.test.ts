@@ -26,7 +26,7 @@ describe('droppableRanges', () => {
       mapping('7f0000200000-7f0000300000', 'r--p', `${EXE}.old`),
       mapping('7f0000400000-7f0000500000', 'rw-p', ''),
     ].join('\n');
-    expect(droppableRanges(smaps, EXE)).toEqual([
+    expect(droppableRanges(Buffer.from(`${smaps}\n`), EXE)).toEqual([
       [0x400000, 0x746000],
       [0x74a000, 0x3201000],
       [0xe7c0000, 0xe820000],
@@ -35,8 +35,8 @@ describe('droppableRanges', () => {
 
   it('matches a replaced executable by the name /proc gives it, and finds nothing in an empty or odd file', () => {
     const deleted = `${EXE} (deleted)`;
-    expect(droppableRanges(mapping('00400000-00746000', 'r-xp', deleted), deleted)).toEqual([[0x400000, 0x746000]]);
-    expect(droppableRanges('', EXE)).toEqual([]);
-    expect(droppableRanges('garbage\nAnonymous: 0 kB\nVmFlags: rd', EXE)).toEqual([]);
+    expect(droppableRanges(Buffer.from(`${mapping('00400000-00746000', 'r-xp', deleted)}\n`), deleted)).toEqual([[0x400000, 0x746000]]);
+    expect(droppableRanges(Buffer.alloc(0), EXE)).toEqual([]);
+    expect(droppableRanges(Buffer.from(`garbage ${EXE}\nAnonymous: 0 kB\nVmFlags: rd\n`), EXE)).toEqual([]);
   });
 });
