@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readSync, readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Native } from '../reaper/native.js';
 
@@ -39,10 +39,29 @@ export function dropStartupPagesLater(native: Native, log: Logger): void {
   setTimeout(() => {
     let refused: string | null;
     try {
-      refused = native.releasePages(droppableRanges(readFileSync('/proc/self/smaps'), readlinkSync('/proc/self/exe')));
+      refused = native.releasePages(droppableRanges(readInPieces('/proc/self/smaps'), readlinkSync('/proc/self/exe')));
     } catch (err) {
       refused = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     }
     log.debug(refused ? `kept the start-up pages of the executable (${refused})` : 'dropped the start-up pages of the executable');
   }, DROP_AFTER_MS).unref();
+}
+
+/**
+ * The kernel writes /proc/<pid>/smaps as it is read, walking the page tables of each mapping it
+ * fits in the buffer: small reads keep each syscall, and a signal waiting for its end, short.
+ */
+function readInPieces(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const pieces: Buffer[] = [];
+    for (;;) {
+      const piece = Buffer.allocUnsafe(4096);
+      const n = readSync(fd, piece, 0, piece.length, null);
+      if (n === 0) return Buffer.concat(pieces);
+      pieces.push(piece.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -3,22 +3,27 @@
 // sigwaitinfo + CLOCK_MONOTONIC; the next signal goes out only after the previous one arrived (or
 // was declared lost after a timeout). Latency = arrival - send, both on CLOCK_MONOTONIC.
 // Each round starts one namespace per init and interleaves signal by signal: A, B, C, A, B, C...
-// The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals, and
-// the resident part of its executable's mappings from /proc/<pid>/smaps. For scale, each round also
+// The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals and
+// at least 1.6 s after its start (graceful-init drops the pages start-up read at 1 s), and the
+// resident part of its executable's mappings from /proc/<pid>/smaps. For scale, each round also
 // opens the same Node 24 runtime alone as PID 1 of its own namespace (a node waiting on a timer),
-// read the same way at the same moment.
+// read the same way at the same moment. Then the app is stopped directly (INT to the app, not
+// to the init): from its last statement until the namespace is gone is the init's exit after an
+// app that ran for a while.
 import { Namespace, fields } from '../ns.mjs';
 import { exeResidentKb, memoryOf, nowNs, rotate, sleep } from '../util.mjs';
 
 const LOST_AFTER_MS = 250;
+const SAMPLE_AFTER_MS = 1600;
 
 async function open(ctx, init) {
-  const ns = new Namespace(ctx, init.cmd([ctx.helpers.probe, 'recv']));
+  const openedAt = Date.now();
+  const ns = new Namespace(ctx, init.cmd([ctx.helpers.probe, 'recv']), { timed: true });
   if (!(await ns.lines.next('ready', 10000))) {
     ns.kill();
     throw new Error(`${init.id}: the app never started: ${ns.stderr.trim()}`);
   }
-  return { ns, pid: await ns.initPid() };
+  return { ns, pid: await ns.initPid(), app: await ns.appPid(ctx.helpers.probe), openedAt };
 }
 
 /** one signal there and back: latency in µs, or null when lost */
@@ -48,18 +53,22 @@ function sample(o, pid) {
   o.exeKb.push(exeResidentKb(pid));
 }
 
+/** Stops the app itself; returns ms from its last statement until the namespace is gone, or null. */
 async function close(session) {
   try {
-    process.kill(session.pid, 'SIGTERM');
+    process.kill(session.app ?? session.pid, session.app ? 'SIGINT' : 'SIGTERM');
   } catch {
     // gone
   }
   await session.ns.finish(3000);
   session.ns.kill();
+  const stamp = (prefix) => fields(session.ns.lines.all.find((l) => l.startsWith(`${prefix} `)))[0];
+  const [term, end] = [stamp('term'), stamp('end')];
+  return session.app && term && end ? Number(BigInt(end) - BigInt(term)) / 1e6 : null;
 }
 
 export async function forward(ctx, inits, { rounds, perRound, controlSignals, progress }) {
-  const out = Object.fromEntries(inits.map((i) => [i.id, { latenciesUs: [], lost: 0, sent: 0, rssKb: [], hwmKb: [], anonKb: [], exeKb: [] }]));
+  const out = Object.fromEntries(inits.map((i) => [i.id, { latenciesUs: [], lost: 0, sent: 0, rssKb: [], hwmKb: [], anonKb: [], exeKb: [], exitMs: [] }]));
   const nodeRef = { rssKb: [], hwmKb: [], anonKb: [], exeKb: [] };
   // warm-up, not counted
   for (const init of inits.filter((i) => !i.control)) {
@@ -88,12 +97,17 @@ export async function forward(ctx, inits, { rounds, perRound, controlSignals, pr
           await sleep(1 + (i % 3)); // 1-3 ms apart, never in phase with a timer
         }
       }
-      await sleep(50);
+      await sleep(Math.max(50, Math.max(...sessions.map((s) => s.openedAt)) + SAMPLE_AFTER_MS - Date.now()));
       for (const s of sessions) sample(out[s.init.id], s.pid);
       if (node) sample(nodeRef, node.pid);
     } finally {
       node?.ns.kill();
-      await Promise.all(sessions.map(close).concat(node ? [node.ns.exited] : []));
+      if (node) await node.ns.exited;
+      // one at a time: each exit measured on a machine otherwise quiet
+      for (const s of sessions) {
+        const ms = await close(s);
+        if (ms !== null) out[s.init.id].exitMs.push(ms);
+      }
     }
     progress(`forwarding ${r + 1}/${rounds}`);
   }
