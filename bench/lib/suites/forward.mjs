@@ -2,7 +2,8 @@
 // namespace, as a container runtime does; the app (bench/c/probe recv) stamps each arrival with
 // sigwaitinfo + CLOCK_MONOTONIC; the next signal goes out only after the previous one arrived (or
 // was declared lost after a timeout). Latency = arrival - send, both on CLOCK_MONOTONIC.
-// Each round starts one namespace per init and interleaves signal by signal: A, B, C, A, B, C...
+// Each round starts one namespace per init and interleaves signal by signal: A, B, C, A, B, C...,
+// from 1.3 s after the last of them started: latencies of inits at rest, not of their start-up.
 // The init's RSS is read from /proc/<pid>/status while the app runs, after the round's signals and
 // at least 1.6 s after its start (graceful-init drops the pages start-up read at 1 s), and the
 // resident part of its executable's mappings from /proc/<pid>/smaps. For scale, each round also
@@ -14,6 +15,7 @@ import { Namespace, fields } from '../ns.mjs';
 import { exeResidentKb, memoryOf, nowNs, rotate, sleep } from '../util.mjs';
 
 const LOST_AFTER_MS = 250;
+const SETTLED_AFTER_MS = 1300;
 const SAMPLE_AFTER_MS = 1600;
 
 async function open(ctx, init) {
@@ -84,7 +86,8 @@ export async function forward(ctx, inits, { rounds, perRound, controlSignals, pr
     try {
       for (const init of active) sessions.push({ init, ...(await open(ctx, init)) });
       if (ctx.node) node = await openNode(ctx);
-      await sleep(100); // let every init finish what it does right after spawning
+      // every init at rest: graceful-init drops the pages start-up read 1 s after its set-up
+      await sleep(Math.max(100, Math.max(...sessions.map((s) => s.openedAt)) + SETTLED_AFTER_MS - Date.now()));
       for (let i = 0; i < perRound; i++) {
         const signal = i % 2 === 0 ? 'SIGUSR1' : 'SIGUSR2';
         for (const s of sessions) {
