@@ -245,6 +245,9 @@ function forwardSignal(plan: ShutdownPlan, app: App, signal: NodeJS.Signals, log
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** After the deadline's SIGKILL, how long the processes it reached may take to be gone. */
+const DYING_MS = 500;
+
 /**
  * The app is gone; what it left behind gets TERM, then KILL after --orphan-grace or at the shutdown
  * deadline, whichever comes first, repeated while anything is still there (a process that keeps
@@ -256,8 +259,14 @@ async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: Shu
     return 'none';
   }
   // one that died with the app (the deadline's SIGKILL reaches every process) may be a zombie
-  // whose SIGCHLD has not come through yet: collected first, it is not left over
+  // whose SIGCHLD has not come through yet, or still on its way out: collected first, and after
+  // the deadline given a moment to finish dying, it is not left over
   collectExited();
+  const dyingUntil = Date.now() + (shutdown.phase === 'killing' ? DYING_MS : 0);
+  while (leftovers.anyLeft() && Date.now() < dyingUntil) {
+    await pause(5);
+    collectExited();
+  }
   if (!leftovers.anyLeft()) return 'none';
   leftovers.signal('SIGTERM');
   log.debug('sent SIGTERM to the processes the app left');
