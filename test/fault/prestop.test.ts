@@ -2,7 +2,7 @@
 // leave a process holding their output, a command that outlives its timeout, names with newlines.
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { MODES, killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor } from '../e2e/harness.js';
+import { MODES, killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor, type Started } from '../e2e/harness.js';
 import { FAULT_FIXTURES, STOPPABLE, markedAlive, newMark } from './helpers.js';
 
 const marks: string[] = [];
@@ -12,6 +12,13 @@ afterEach(() => {
 });
 
 const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+
+/** The stop signal to the init once the app has written "ready" to its marker. */
+async function termWhenReady(init: Started, marker: string): Promise<void> {
+  const pid = await init.initPid();
+  await waitFor('app ready', () => lines(marker).includes('ready'));
+  process.kill(pid, 'SIGTERM');
+}
 
 describe.each(MODES)('pre-stop faults (%s)', (mode) => {
   const skip = mode === 'pid1' && !pid1Available();
@@ -26,9 +33,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
         ['--pre-stop', `${join(FAULT_FIXTURES, 'print-no-newline.sh')} ${bytes}`, '--pre-stop-wait', '0', '--', STOPPABLE, '7', marker],
         { timeoutMs: 60_000 },
       );
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       const r = await init.result;
       expect(r.timedOut).toBe(false);
       expect(lines(marker)).toEqual(['ready', 'TERM']);
@@ -59,9 +64,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
         ['--pre-stop', 'sh -c "sleep 60 & exit 0"', '--pre-stop-timeout', '2s', '--pre-stop-wait', '0', '--grace-period', '30s', '--', STOPPABLE, '7', marker],
         { env: markedEnv(mark), timeoutMs: 20_000 },
       );
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       const r = await init.result;
       expect(r.timedOut).toBe(false);
       expect(lines(marker)).toEqual(['ready', 'TERM']);
@@ -86,9 +89,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
         ['--pre-stop', 'sh -c "sleep 60 & sleep 60"', '--pre-stop-timeout', '2s', '--pre-stop-wait', '0', '--grace-period', '30s', '--', STOPPABLE, '7', marker],
         { env: markedEnv(mark), timeoutMs: 20_000 },
       );
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       // while the app still runs: once the step is over, neither sleep may be left
       await waitFor('the app gets its TERM', () => lines(marker).includes('TERM'), 10_000);
       const r = await init.result;
@@ -111,9 +112,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
       const marker = join(dir.path, 'app');
       const pidFile = join(dir.path, 'pid');
       const init = start(mode, ['--pre-stop', `sh -c 'kill -TERM $(cat ${pidFile}); sleep 0.3'`, '--', ...appWritingPid(pidFile, marker)]);
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       const r = await init.result;
       expect(r.timedOut).toBe(false);
       expect(r.code).toBe(7);
@@ -135,9 +134,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
         ['--pre-stop', `sh -c 'kill -TERM $(cat ${pidFile}); exec sleep 60'`, '--orphan-grace', '500ms', '--', ...appWritingPid(pidFile, marker)],
         { env: markedEnv(mark), timeoutMs: 20_000 },
       );
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       const r = await init.result;
       expect(r.timedOut).toBe(false);
       expect(r.code).toBe(7);
@@ -154,9 +151,7 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
     try {
       const marker = join(dir.path, 'app');
       const init = start(mode, ['--pre-stop', 'no-such-command-xyz\nsecond', '--pre-stop-wait', '0', '--', STOPPABLE, '7', marker]);
-      const pid = await init.initPid();
-      await waitFor('app ready', () => lines(marker).includes('ready'));
-      process.kill(pid, 'SIGTERM');
+      await termWhenReady(init, marker);
       const r = await init.result;
       expect(r.code).toBe(7);
       const logLines = r.stderr.split('\n').filter(Boolean);
