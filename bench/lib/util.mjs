@@ -1,5 +1,5 @@
 // Small helpers shared by the suites: statistics, sleeping, a line reader on a child's stdout.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -134,30 +134,6 @@ export function memoryOf(pid) {
     return m ? Number(m[1]) : null;
   };
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM'), anonKb: field('RssAnon'), fileKb: field('RssFile') };
-}
-
-/**
- * The resident part (kB) of the mappings of a process's own executable: the sum of `Rss:` in
- * /proc/<pid>/smaps over the mappings whose path is readlink(/proc/<pid>/exe). Null when gone.
- */
-export function exeResidentKb(pid) {
-  let exe;
-  let text;
-  try {
-    exe = readlinkSync(`/proc/${pid}/exe`);
-    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
-  } catch {
-    return null;
-  }
-  let ours = false;
-  let kb = 0;
-  for (const line of text.split('\n')) {
-    // a mapping's header: start-end perms offset dev inode [path]
-    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
-    if (header) ours = header[1] === exe;
-    else if (ours && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)[1]);
-  }
-  return kb;
 }
 
 /** CPU time a process has used so far, all threads, in ms (from /proc/<pid>/task/<tid>/schedstat). */

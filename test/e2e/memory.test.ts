@@ -2,27 +2,14 @@
 // resident share of the executable falls by a third or more, and everything it runs later comes back from
 // the page cache intact: forwarding, a whole shutdown, the exit with the app's status.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { exeResidentKb } from '../../bench/lib/exe-resident.mjs';
 import { FIXTURES, MODES, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
 const LOGGER = join(FIXTURES, 'signal-logger.sh');
 const lines = (file: string) => readText(file).split('\n').filter(Boolean);
-
-/** KiB of the executable resident in `pid`, summed over its mappings. */
-function executableRssKb(pid: number): number {
-  const exe = readlinkSync(`/proc/${pid}/exe`);
-  let inExe = false;
-  let kb = 0;
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
-    const header = /^[0-9a-f]+-[0-9a-f]+ \S{4} \S+ \S+ \S+ *(.*)$/.exec(line);
-    if (header) inExe = header[1] === exe;
-    else if (inExe && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)?.[1]);
-  }
-  return kb;
-}
 
 describe.each(MODES)('start-up pages (%s)', (mode) => {
   it.skipIf(mode === 'pid1' && !pid1Available())('dropped a second after set-up; the init goes on forwarding, shuts down and exits as before', async () => {
@@ -32,11 +19,11 @@ describe.each(MODES)('start-up pages (%s)', (mode) => {
       const init = start(mode, ['--drain-delay', '100ms', '--', LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('app ready', () => lines(log).includes('ready'));
-      const atStart = executableRssKb(pid);
+      const atStart = exeResidentKb(pid) ?? 0;
       // what runs again comes back (with the page cache's large folios, in MiB at a time): the
       // drop shows as a fall to well under what start-up left
       const dropped = await waitFor('the pages dropped', () => {
-        const kb = executableRssKb(pid);
+        const kb = exeResidentKb(pid) ?? atStart;
         return kb < atStart * 0.7 && kb;
       }, 5000);
       console.log(`${mode}: executable resident ${(atStart / 1024).toFixed(1)} MiB at start, ${(dropped / 1024).toFixed(1)} MiB after the drop`);

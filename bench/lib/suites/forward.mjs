@@ -12,7 +12,8 @@
 // to the init): from its last statement until the namespace is gone is the init's exit after an
 // app that ran for a while.
 import { Namespace, fields } from '../ns.mjs';
-import { exeResidentKb, memoryOf, nowNs, rotate, sleep } from '../util.mjs';
+import { exeResidentKb } from '../exe-resident.mjs';
+import { memoryOf, nowNs, rotate, sleep } from '../util.mjs';
 
 const LOST_AFTER_MS = 250;
 const SETTLED_AFTER_MS = 1300;

@@ -1,0 +1,1 @@
+export function exeResidentKb(pid: number): number | null;
