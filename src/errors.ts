@@ -7,3 +7,6 @@ export class ExitError extends Error {
     super(message);
   }
 }
+
+/** A bad setting: one line naming it and the fix, exit 2, and the app never starts. */
+export class UsageError extends Error {}

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { watchAppTraffic, type AppTraffic } from './app-traffic.js';
 import { renderMetrics } from './metrics.js';
 import { startReadyProbe, type ReadyProbe } from './ready-check.js';
-import type { Options } from './cli/options.js';
+import { formatStatusAddr, type Options } from './cli/options.js';
 import { ExitError } from './errors.js';
 import type { Logger } from './log.js';
 import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
@@ -204,7 +204,7 @@ function connectionCounts(traffic: AppTraffic): { active: number; idle: number }
   return latest ? { active: latest.active, idle: latest.idle } : null;
 }
 
-function launchApp({ options, command, inheritedFds }: RunContext, native: Native | null): { app: App; reaped: () => number; collectExited: () => void } {
+function launchApp({ options, command, inheritedFds, log }: RunContext, native: Native | null): { app: App; reaped: () => number; collectExited: () => void } {
   const env = appEnvironmentBytes(rawEnvironment());
   // socket activation: the descriptors are for the app, so LISTEN_PID must name it (spawn.c); the
   // names are looked up where Node has them already (the raw bytes hold the same entries)
@@ -220,7 +220,8 @@ function launchApp({ options, command, inheritedFds }: RunContext, native: Nativ
     nofile: options.appNofile,
   };
   if (!native) return { app: launchWithLibuv(request), reaped: () => 0, collectExited: () => {} };
-  const reapLoop = new ReapLoop(native);
+  const warnOnReap = options.warnOnReap ? (n: number) => log.warn(`reaped ${n === 1 ? 'a zombie process' : `${n} zombie processes`}`) : undefined;
+  const reapLoop = new ReapLoop(native, warnOnReap);
   return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped, collectExited: () => reapLoop.collect() };
 }
 
@@ -296,7 +297,7 @@ async function listenForStatus(
     return await startStatusServer(addr, hooks, log);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ExitError(2, `--status-addr ${addr.host}:${addr.port}: cannot listen (${why}); choose a free port and a local address`);
+    throw new ExitError(2, `--status-addr ${formatStatusAddr(addr)}: cannot listen (${why}); choose a free port and a local address`);
   }
 }
 

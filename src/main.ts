@@ -4,8 +4,8 @@ import { sealProcessStdio } from './output/seal-stdio.js';
 import { inheritedDescriptors } from './process/inherited-fds.js';
 import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
-import { parseInvocation, UsageError } from './cli/parse.js';
-import { ExitError } from './errors.js';
+import { parseInvocation } from './cli/parse.js';
+import { ExitError, UsageError } from './errors.js';
 import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { planShutdown } from './plan.js';
@@ -22,6 +22,11 @@ const parentAtStart = process.ppid;
 
 declare const __GRACEFUL_INIT_VERSION__: string;
 const VERSION = typeof __GRACEFUL_INIT_VERSION__ === 'string' ? __GRACEFUL_INIT_VERSION__ : 'dev';
+
+const LICENSE = `graceful-init ${VERSION} is released under the MIT License (SPDX: MIT): use, copy, modify and
+distribute it freely, without warranty of any kind. The executable embeds the Node.js runtime
+(MIT, with the licenses of the libraries it bundles), execa (MIT) and signal-exit (ISC).
+`;
 
 let log: Logger = createLogger('text', 'normal');
 let native: Native | null = null;
@@ -70,12 +75,15 @@ async function main(argv: string[]): Promise<number> {
   const { options, command, warnings } = invocation;
   if (options.help) return print(helpText()), 0;
   if (options.version) return print(`graceful-init ${VERSION} (node ${process.version})\n`), 0;
+  if (options.license) return print(LICENSE), 0;
   log = createLogger(options.logFormat, options.verbosity);
   if (options.check) {
     const plan = planShutdown(options);
+    const all = [...warnings, ...plan.warnings];
     print(`${describePlan(plan).join('\n')}\n`);
-    for (const warning of [...warnings, ...plan.warnings]) print(`warning: ${warning}\n`);
-    return 0;
+    for (const warning of all) print(`warning: ${warning}\n`);
+    // a warning is something to fix before it ships: a CI step running --check fails on it
+    return all.length > 0 ? 1 : 0;
   }
   for (const warning of warnings) log.warn(warning);
   try {

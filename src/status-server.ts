@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { formatStatusAddr } from './cli/options.js';
 import type { Logger } from './log.js';
 
 export interface StatusHooks {
@@ -84,13 +85,14 @@ export async function startStatusServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
+    // no host (`:8081`): every interface, IPv6 and IPv4 where the system has both
+    server.listen(addr.port, addr.host || undefined, () => {
       server.off('error', reject);
       resolve();
     });
   });
   server.unref();
-  log.debug('status endpoint listening', { addr: `${addr.host}:${addr.port}` });
+  log.debug('status endpoint listening', { addr: formatStatusAddr(addr) });
   return server;
 }
 

@@ -1,16 +1,38 @@
 /** setTimeout fires at once beyond 2^31-1 ms; nothing the init waits for may be longer. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
-/** Durations are written `500ms`, `2s`, `1.5s`, `1m`, `1h`, or plain seconds (`30`). Returns milliseconds. */
+/** Go's units (time.ParseDuration), in milliseconds; µ and μ both, as Go accepts both. */
+const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/**
+ * Durations as Go and Kubernetes write them: one or more number-unit pairs (`500ms`, `2.5s`,
+ * `1m30s`, `1h`, `2h45m`; units ns, us, ms, s, m, h), or a plain number of seconds (`30`, as in
+ * terminationGracePeriodSeconds). Returns milliseconds, rounded.
+ */
 export function parseDuration(raw: string): number {
-  const match = /^\s*(\d{1,12}(?:\.\d{1,6})?)\s*(ms|s|m|h)?\s*$/.exec(raw);
-  if (!match) {
-    throw new Error(`"${raw}" is not a duration; write it like 500ms, 2s, 1m or 30`);
+  const text = raw.trim();
+  let ms = Number.NaN;
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else if (text.length > 0 && text.length <= 64) {
+    ms = 0;
+    PART.lastIndex = 0;
+    while (PART.lastIndex < text.length) {
+      const m = PART.exec(text);
+      if (!m) {
+        ms = Number.NaN;
+        break;
+      }
+      ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    }
   }
-  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  const ms = Math.round(Number(match[1]) * unitMs);
-  if (ms > MAX_DURATION_MS) throw new Error(`"${raw}" is too long; the maximum is 596h (2147483647ms)`);
-  return ms;
+  if (!Number.isFinite(ms)) {
+    throw new Error(`"${raw}" is not a duration; write it like 500ms, 2.5s, 1m30s, 1h or 30 (seconds)`);
+  }
+  if (Math.round(ms) > MAX_DURATION_MS) throw new Error(`"${raw}" is too long; the maximum is 596h (2147483647ms)`);
+  return Math.round(ms);
 }
 
 /** 2s, 1.5s, 0.8s (to the tenth) for the summary and --check; below 100ms in whole milliseconds. */

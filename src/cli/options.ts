@@ -1,6 +1,7 @@
+import { wantsTraffic } from '../app-traffic.js';
 import { parseDuration } from './duration.js';
-import { parseCatchableSignal, parseSignal } from '../signals.js';
-import { splitCommand } from './split-command.js';
+import { FORWARDED_SIGNALS, parseCatchableSignal, parseSignal, shortName } from '../signals.js';
+import { shellSyntaxIn, splitCommand } from './split-command.js';
 
 export type LogFormat = 'text' | 'json';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
@@ -14,6 +15,9 @@ export interface Options {
   remapExit: number[];
   subreaper: boolean;
   processGroup: boolean;
+  /** tini -w: a warning for each process reaped that is not the app */
+  warnOnReap: boolean;
+  license: boolean;
   pdeathSignal: NodeJS.Signals | null;
   requireReaper: boolean;
   reaperPath: string | null;
@@ -33,6 +37,7 @@ export interface Options {
   gracePeriodMs: number;
   killMarginMs: number;
   orphanGraceMs: number;
+  /** host '': every interface (Go's `:8081`) */
   statusAddr: { host: string; port: number } | null;
   /** the drain ends once the app's ports have been quiet this long (--drain-delay is the maximum) */
   drainQuietMs: number | null;
@@ -57,6 +62,8 @@ export function defaultOptions(): Options {
     remapExit: [],
     subreaper: false,
     processGroup: false,
+    warnOnReap: false,
+    license: false,
     pdeathSignal: null,
     requireReaper: false,
     reaperPath: null,
@@ -97,15 +104,16 @@ export interface OptionSpec {
   /** shown in --help and the README */
   defaultText?: string;
   section: 'general' | 'process' | 'shutdown' | 'traffic';
+  /** only typed by hand: a variable in a manifest must never turn the init into a printer */
+  commandLineOnly?: true;
   set(opts: Options, raw: string | true): void;
+  /** Given, but doing nothing with the other settings: why, and what to write (a warning at start and in --check). */
+  unused?(opts: Options): string | null;
 }
 
-/** Options that only make sense typed by hand: a variable in a manifest must never turn the init into a printer. */
-const COMMAND_LINE_ONLY = new Set(['help', 'version', 'check']);
-
-/** The variable that sets the option; --help, --version and --check have none. */
+/** The variable that sets the option; --help, --version, --license and --check have none. */
 export function envName(spec: OptionSpec): string | null {
-  if (COMMAND_LINE_ONLY.has(spec.long)) return null;
+  if (spec.commandLineOnly) return null;
   return `GRACEFUL_INIT_${spec.long.toUpperCase().replaceAll('-', '_')}`;
 }
 
@@ -127,6 +135,11 @@ function preStopCommand(raw: string): string {
   } catch (err) {
     throw new Error(`"${raw}" cannot be run: ${(err as Error).message}; quote it like a shell command line`, { cause: err });
   }
+  const syntax = shellSyntaxIn(raw);
+  if (syntax !== null) {
+    const quoted = `'${raw.trim().replaceAll("'", `'\\''`)}'`;
+    throw new Error(`"${raw}" uses shell syntax (${syntax}), but pre-stop commands run without a shell; write sh -c ${quoted}`);
+  }
   return raw;
 }
 
@@ -147,17 +160,38 @@ function rewriteRule(raw: string): [NodeJS.Signals, NodeJS.Signals | null] {
   if (from === undefined || to === undefined || extra !== undefined || from === '' || to === '') {
     throw new Error(`"${raw}" is not a rewrite rule; write it like TERM:QUIT (or USR1:0 to drop USR1)`);
   }
-  return [parseCatchableSignal(from), to.trim() === '0' ? null : parseSignal(to)];
+  const target = to.trim() === '0' ? null : parseSignal(to);
+  if (target === 'SIGKILL') throw new Error(`"${raw}": only the kill deadline sends SIGKILL; to kill sooner, shorten it with --kill-after DUR`);
+  if (target === 'SIGSTOP') throw new Error(`"${raw}": a forwarded SIGSTOP would freeze the app with nobody to resume it; forward ${shortName(parseSignal(from))} itself (drop this rule)`);
+  return [parseCatchableSignal(from), target];
 }
 
+/** Why a signal cannot start the shutdown; the ones that can are those the init forwards. */
+function stopSignal(raw: string): NodeJS.Signals {
+  const name = parseCatchableSignal(raw);
+  if (FORWARDED_SIGNALS.includes(name)) return name;
+  const why = name === 'SIGCHLD' ? 'tells the init that a process exited' : 'is never taken from outside (the init ignores it or keeps it for faults)';
+  throw new Error(`"${raw}": ${name} ${why} and cannot start the shutdown; name a signal the engine sends, such as TERM, INT, QUIT or HUP`);
+}
+
+/**
+ * HOST:PORT; `:PORT` is every interface, as in Go and the Kubernetes docs (the kubelet's probes come
+ * from the node); a bare PORT is 127.0.0.1 only.
+ */
 export function parseStatusAddr(raw: string): { host: string; port: number } {
   const text = raw.trim();
-  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`"${raw}" is not an address; write it like 8081, 127.0.0.1:8081 or 0.0.0.0:8081`);
+  const bare = /^(\d+)$/.exec(text);
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]*)):(\d+)$/.exec(text);
+  const port = Number((bare ?? match)?.[bare ? 1 : 3]);
+  if ((!bare && !match) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`"${raw}" is not an address; write it like :8081 (every interface), 127.0.0.1:8081 or 8081 (127.0.0.1)`);
   }
-  return { host: match[1] || match[2] || '127.0.0.1', port };
+  return { host: bare ? '127.0.0.1' : (match?.[1] ?? match?.[2] ?? ''), port };
+}
+
+/** How a status address is written back: `:8081` for every interface, `[::1]:8081` for IPv6. */
+export function formatStatusAddr(addr: { host: string; port: number }): string {
+  return `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
 }
 
 function port(raw: string): number {
@@ -198,34 +232,52 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[]): T {
   return value as T;
 }
 
+/** Pre-stop actions are configured: the options that shape that step have something to act on. */
+export function hasPreStop(o: Options): boolean {
+  return o.preStop.length > 0;
+}
+
+const needsPreStop = (long: string) => (o: Options) => (hasPreStop(o) ? null : `--${long} does nothing without --pre-stop CMD`);
+
 export const OPTION_TABLE: readonly OptionSpec[] = [
-  { long: 'help', short: 'h', section: 'general', help: 'show this help and exit', set: flag((o) => (o.help = true)) },
-  { long: 'version', short: 'V', section: 'general', help: 'print the version and the embedded Node.js version', set: flag((o) => (o.version = true)) },
-  { long: 'verbose', short: 'v', section: 'general', help: 'log what the init does (spawn, every forwarded signal, exit) to stderr', set: flag((o) => (o.verbosity = 'verbose')) },
-  { long: 'quiet', short: 'q', section: 'general', help: 'print nothing but fatal errors', set: flag((o) => (o.verbosity = 'quiet')) },
+  { long: 'help', short: 'h', section: 'general', commandLineOnly: true, help: 'show this help and exit', set: flag((o) => (o.help = true)) },
+  { long: 'version', short: 'V', section: 'general', commandLineOnly: true, help: 'print the version and the embedded Node.js version', set: flag((o) => (o.version = true)) },
+  { long: 'license', short: 'l', section: 'general', commandLineOnly: true, help: 'print the license and exit', set: flag((o) => (o.license = true)) },
+  { long: 'verbose', short: 'v', section: 'general', defaultText: 'off', help: 'log what the init does (spawn, every forwarded signal, each step, exit) to stderr', set: flag((o) => (o.verbosity = 'verbose')) },
+  { long: 'quiet', short: 'q', section: 'general', defaultText: 'off', help: 'print nothing but fatal errors', set: flag((o) => (o.verbosity = 'quiet')) },
   {
     long: 'log-format', value: 'FORMAT', section: 'general', defaultText: 'text',
-    help: 'text or json (one object a line)',
+    help: 'text, or json: every line the init writes is one JSON object',
     set: (o, raw) => { o.logFormat = oneOf(String(raw), ['text', 'json'] as const); },
   },
   {
     long: 'remap-exit', short: 'e', value: 'CODE', list: { envSeparator: ',', reset: (o) => (o.remapExit = []) }, section: 'process',
-    help: 'treat exit status CODE of the app as 0 (e.g. 143 for Java); repeatable',
+    help: "treat the app's exit status CODE as 0 (143 for Java); repeatable, or a list: 143,130",
     set: (o, raw) => { o.remapExit.push(exitCode(String(raw))); },
   },
-  { long: 'subreaper', short: 's', section: 'process', help: 'require the child-subreaper registration when not PID 1 (tried anyway by default): exit 1 if refused', set: flag((o) => (o.subreaper = true)) },
-  { long: 'process-group', short: 'g', section: 'process', help: 'run the app in its own process group and send every signal to the whole group', set: flag((o) => (o.processGroup = true)) },
+  {
+    long: 'subreaper', short: 's', section: 'process', defaultText: 'off',
+    help: 'when not PID 1, exit 1 if the child-subreaper registration is refused (it is tried anyway)',
+    set: flag((o) => (o.subreaper = true)),
+  },
+  { long: 'process-group', short: 'g', section: 'process', defaultText: 'off', help: "run the app in its own process group and send every signal to the whole group (dumb-init's default)", set: flag((o) => (o.processGroup = true)) },
+  {
+    long: 'single-child', short: 'c', section: 'process', defaultText: 'on',
+    help: "signals go to the app alone, not to its process group (dumb-init's -c); the opposite of -g",
+    set: flag((o) => (o.processGroup = false)),
+  },
   {
     long: 'pdeath-signal', short: 'p', value: 'SIG', section: 'process',
     help: 'have the kernel send SIG to the init when its parent dies (handled like any received signal)',
     set: (o, raw) => { o.pdeathSignal = parseSignal(String(raw)); },
   },
+  { long: 'warn-on-reap', short: 'w', section: 'process', defaultText: 'off', help: 'a warning for each process reaped that is not the app', set: flag((o) => (o.warnOnReap = true)) },
   {
     long: 'app-nofile', value: 'N', section: 'process', defaultText: "the init's",
     help: "the app's soft open-files limit (Node raised the init's to the hard limit at start)",
     set: (o, raw) => { o.appNofile = count(String(raw), 2 ** 31 - 1); },
   },
-  { long: 'require-reaper', section: 'process', help: 'exit 1 instead of running on when the native zombie reaper cannot be loaded', set: flag((o) => (o.requireReaper = true)) },
+  { long: 'require-reaper', section: 'process', defaultText: 'off', help: 'exit 1 instead of running on when the native zombie reaper cannot be loaded', set: flag((o) => (o.requireReaper = true)) },
   {
     long: 'reaper-path', value: 'FILE', section: 'process',
     help: 'load the native reaper from FILE first (it is embedded, so this is rarely needed)',
@@ -235,7 +287,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'stop-signals', value: 'LIST', section: 'shutdown', defaultText: 'TERM,INT',
     help: 'comma-separated signals that start the shutdown sequence (others are forwarded)',
     set: (o, raw) => {
-      o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(parseCatchableSignal);
+      o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(stopSignal);
       if (o.stopSignals.length === 0) throw new Error('needs at least one signal, like TERM');
     },
   },
@@ -245,8 +297,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     set: (o, raw) => { o.stopSignal = parseCatchableSignal(String(raw)); },
   },
   {
-    long: 'rewrite', value: 'FROM:TO', list: { envSeparator: ',', reset: (o) => (o.rewrite = new Map()) }, section: 'shutdown',
-    help: 'send TO instead of FROM whenever FROM is forwarded (TO 0 drops it); repeatable',
+    long: 'rewrite', short: 'r', value: 'FROM:TO', list: { envSeparator: ',', reset: (o) => (o.rewrite = new Map()) }, section: 'shutdown',
+    help: 'forward TO instead of FROM (names or numbers, 15:3 as dumb-init; TO 0 drops FROM); repeatable',
     set: (o, raw) => { const [from, to] = rewriteRule(String(raw)); o.rewrite.set(from, to); },
   },
   {
@@ -256,27 +308,30 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n', reset: (o) => (o.preStop = []) }, section: 'shutdown',
-    help: 'run CMD (split like a shell, run without one) after the drain; repeatable, in order',
+    help: "run CMD after the drain; split like a shell, run without one (for pipes, &&, $VAR: sh -c '...'); repeatable, in order",
     set: (o, raw) => { o.preStop.push(preStopCommand(String(raw))); },
   },
   {
-    long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'up to the deadline',
-    help: 'kill a pre-stop command that runs longer than DUR',
+    long: 'pre-stop-timeout', value: 'DUR', section: 'shutdown', defaultText: 'until the stop window',
+    help: 'kill a pre-stop command (and its process group) that runs longer than DUR',
     set: duration('preStopTimeoutMs'),
+    unused: needsPreStop('pre-stop-timeout'),
   },
   {
     long: 'pre-stop-wait', value: 'DUR', section: 'shutdown', defaultText: 'until the stop window',
     help: 'after the pre-stop commands, send the stop signal after at most DUR (0: at once)',
     set: duration('preStopWaitMs'),
+    unused: needsPreStop('pre-stop-wait'),
   },
   {
     long: 'stop-timeout', value: 'DUR', section: 'shutdown', defaultText: '5s',
-    help: 'after pre-stop commands the app finishes by itself; the stop signal comes DUR before the kill deadline',
+    help: 'after pre-stop commands the app finishes by itself; its stop signal comes DUR before the kill deadline at the latest (the stop window)',
     set: duration('stopTimeoutMs'),
+    unused: needsPreStop('stop-timeout'),
   },
   {
     long: 'kill-after', value: 'DUR', section: 'shutdown', defaultText: 'grace period - margin',
-    help: 'SIGKILL the app and its tree DUR after the first stop signal',
+    help: 'SIGKILL the app and its tree DUR after the first stop signal (the kill deadline)',
     set: duration('killAfterMs'),
   },
   {
@@ -288,6 +343,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'kill-margin', value: 'DUR', section: 'shutdown', defaultText: '2s',
     help: "how long before the kubelet's SIGKILL the init kills the app",
     set: duration('killMarginMs'),
+    unused: (o) => (o.killAfterMs !== null ? '--kill-margin does nothing with --kill-after, which sets the kill deadline itself' : null),
   },
   {
     long: 'orphan-grace', value: 'DUR', section: 'shutdown', defaultText: '1s',
@@ -296,7 +352,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'status-addr', value: 'HOST:PORT', section: 'shutdown', defaultText: 'off',
-    help: 'serve /healthz, /readyz and /prestop over HTTP (a bare port listens on 127.0.0.1)',
+    help: 'serve /healthz, /readyz, /metrics and /prestop over HTTP; :PORT listens on every interface (as in Go), a bare PORT on 127.0.0.1',
     set: (o, raw) => { o.statusAddr = parseStatusAddr(String(raw)); },
   },
   {
@@ -308,6 +364,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'drain-min', value: 'DUR', section: 'traffic', defaultText: '0',
     help: 'with --drain-quiet, drain at least this long',
     set: duration('drainMinMs'),
+    unused: (o) => (o.drainQuietMs === null ? '--drain-min does nothing without --drain-quiet DUR (a fixed drain lasts --drain-delay)' : null),
   },
   {
     long: 'wait-idle', value: 'DUR', section: 'traffic', defaultText: 'off',
@@ -318,11 +375,32 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'ports', value: 'LIST', section: 'traffic', defaultText: 'the ports the app listens on',
     help: "comma-separated ports whose traffic counts as the app's",
     set: (o, raw) => { o.ports = String(raw).split(',').filter((p) => p.trim() !== '').map(port); },
+    unused: (o) => (wantsTraffic(o) ? null : '--ports does nothing without --drain-quiet, --wait-idle, --ready-check listening or --status-addr'),
   },
   {
     long: 'ready-check', value: 'SPEC', section: 'traffic', defaultText: 'off',
     help: '/readyz is 200 only while this passes: listening, tcp:PORT or http://127.0.0.1:PORT/PATH',
     set: (o, raw) => { o.readyCheck = parseReadyCheck(String(raw)); },
+    unused: (o) => (o.statusAddr === null ? '--ready-check does nothing without --status-addr HOST:PORT, which serves /readyz' : null),
   },
-  { long: 'check', section: 'shutdown', help: 'print the planned shutdown timeline for these options and exit', set: flag((o) => (o.check = true)) },
+  {
+    long: 'check', section: 'shutdown', commandLineOnly: true,
+    help: 'print the planned shutdown timeline for these options and exit; exit 1 if it prints a warning',
+    set: flag((o) => (o.check = true)),
+  },
 ];
+
+/** Options given that do nothing with the others: one warning each. */
+export function unusedOptionWarnings(o: Options, givenLongs: ReadonlySet<string>): string[] {
+  return OPTION_TABLE.filter((spec) => givenLongs.has(spec.long))
+    .map((spec) => spec.unused?.(o) ?? null)
+    .filter((w): w is string => w !== null);
+}
+
+/** Options that contradict each other when given together (in one place: both on the command line, or both in the environment). */
+export function contradictions(givenLongs: ReadonlySet<string>): string | null {
+  if (givenLongs.has('single-child') && givenLongs.has('process-group')) {
+    return '-c (--single-child) and -g (--process-group) contradict each other; keep one';
+  }
+  return null;
+}

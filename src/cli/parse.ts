@@ -1,129 +1,157 @@
-import { OPTION_TABLE, checkCombination, defaultOptions, envName, type OptionSpec, type Options } from './options.js';
+import { OPTION_TABLE, checkCombination, contradictions, defaultOptions, envName, unusedOptionWarnings, type OptionSpec, type Options } from './options.js';
+import { closestName } from './spelling.js';
+import { applyDropInEnvironment } from './drop-in.js';
+import { UsageError } from '../errors.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface Invocation {
   options: Options;
   /** the app and its arguments, exactly as given */
   command: string[];
-  /** things worth one line at start that do not stop the app (a misspelt variable) */
+  /** things worth one line at start that do not stop the app (a misspelt variable, an option that does nothing) */
   warnings: string[];
 }
 
 /** Set by the npm entry (bin/graceful-init), not by users: see process/app-env.ts. */
 const INTERNAL_VARIABLES = new Set(['GRACEFUL_INIT_APP_NODE_OPTIONS']);
 
-/** GRACEFUL_INIT_* variables that set nothing: most likely a typo the user wants to hear about. */
-function unknownVariables(env: NodeJS.ProcessEnv): string[] {
-  const known = new Set(OPTION_TABLE.map(envName).filter((n): n is string => n !== null));
-  return Object.keys(env).filter((k) => k.startsWith('GRACEFUL_INIT_') && !known.has(k) && !INTERNAL_VARIABLES.has(k)).sort();
-}
-
 const byLong = new Map(OPTION_TABLE.map((spec) => [spec.long, spec]));
 const byShort = new Map(OPTION_TABLE.filter((s) => s.short).map((spec) => [spec.short as string, spec]));
+const variables = new Map(OPTION_TABLE.map((spec) => [envName(spec), spec] as const).filter((e): e is [string, OptionSpec] => e[0] !== null));
+
+/** GRACEFUL_INIT_* variables that set nothing: most likely a typo the user wants to hear about. */
+function unknownVariableWarnings(env: NodeJS.ProcessEnv): string[] {
+  const unknown = Object.keys(env).filter((k) => k.startsWith('GRACEFUL_INIT_') && !variables.has(k) && !INTERNAL_VARIABLES.has(k));
+  return unknown.sort().map((name) => {
+    const spec = byLong.get(name.slice('GRACEFUL_INIT_'.length).toLowerCase().replaceAll('_', '-'));
+    if (spec?.commandLineOnly) return `ignoring ${name}: --${spec.long} is command-line only`;
+    const near = closestName(name, [...variables.keys()]);
+    return `ignoring ${name}: not a graceful-init setting${near ? `; did you mean ${near}?` : ' (see --help)'}`;
+  });
+}
+
+/** Flags of other programs people pass by habit, with what to write here. */
+const FOREIGN_OPTIONS: Readonly<Record<string, string>> = {
+  'use-setsid': "dumb-init has no --use-setsid; its default setsid mode (signals to the app's whole process group) is -g here",
+};
+
+function unknownOption(name: string): UsageError {
+  const hint = FOREIGN_OPTIONS[name.replace(/^-+/, '')];
+  if (hint) return new UsageError(`unknown option ${name}: ${hint}`);
+  const near = name.startsWith('--') ? closestName(name, [...byLong.keys()].map((l) => `--${l}`)) : null;
+  return new UsageError(`unknown option ${name}${near ? ` (did you mean ${near}?)` : ''}`);
+}
 
 const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
 const FALSE_WORDS = ['0', 'false', 'no', 'off', ''];
 
-function apply(opts: Options, spec: OptionSpec, raw: string | true, source: string): void {
-  try {
-    spec.set(opts, raw);
-  } catch (err) {
-    throw new UsageError(`${source}: ${(err as Error).message}`);
+/** One source of settings (the environment, the command line): what it sets, and which options it named. */
+class Layer {
+  readonly given = new Set<string>();
+  private readonly listsSeen = new Set<OptionSpec>();
+
+  constructor(private readonly opts: Options) {}
+
+  /** `raw`: the text, or true for a flag; a list given here replaces what an earlier layer gave. */
+  set(spec: OptionSpec, raw: string | true, source: string): void {
+    this.given.add(spec.long);
+    if (spec.list && !this.listsSeen.has(spec)) {
+      this.listsSeen.add(spec);
+      spec.list.reset(this.opts);
+    }
+    // a list of nothing (`-e ''`, `--rewrite ,`) goes to the option whole, which says what to write
+    const listed = spec.list?.envSeparator === ',' && raw !== true ? raw.split(',').filter((item) => item.trim() !== '') : [];
+    const items = listed.length > 0 ? listed : [raw];
+    for (const item of items) {
+      try {
+        spec.set(this.opts, typeof item === 'string' && spec.list ? item.trim() : item);
+      } catch (err) {
+        throw new UsageError(`${source}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  check(): void {
+    const contradiction = contradictions(this.given);
+    if (contradiction) throw new UsageError(contradiction);
   }
 }
 
-/** tini's variables, for images that set them: TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY. */
-function applyTiniEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
-  if (env.TINI_SUBREAPER) opts.subreaper = true;
-  if (env.TINI_KILL_PROCESS_GROUP) opts.processGroup = true;
-  const level = Number(env.TINI_VERBOSITY);
-  if (env.TINI_VERBOSITY !== undefined && Number.isInteger(level)) opts.verbosity = level <= 0 ? 'quiet' : level === 1 ? 'normal' : 'verbose';
-}
-
-/** Environment first, so that the command line wins; a list given on the command line replaces the env's. */
-function applyEnvironment(opts: Options, env: NodeJS.ProcessEnv): void {
-  applyTiniEnvironment(opts, env);
-  for (const spec of OPTION_TABLE) {
-    const name = envName(spec);
-    if (name === null) continue;
+/** Environment first, so that the command line wins. */
+function applyEnvironment(opts: Options, env: NodeJS.ProcessEnv): Layer {
+  const layer = new Layer(opts);
+  applyDropInEnvironment(env, (long, raw, name) => layer.set(byLong.get(long) as OptionSpec, raw, name));
+  for (const [name, spec] of variables) {
     const raw = env[name];
     if (raw === undefined) continue;
     if (!spec.value) {
       const word = raw.trim().toLowerCase();
-      if (TRUE_WORDS.includes(word)) apply(opts, spec, true, name);
-      else if (!FALSE_WORDS.includes(word)) {
-        throw new UsageError(`${name}: "${raw}" is not a yes/no value; write 1 or 0`);
-      }
+      if (TRUE_WORDS.includes(word)) layer.set(spec, true, name);
+      else if (!FALSE_WORDS.includes(word)) throw new UsageError(`${name}: "${raw}" is not a yes/no value; write 1 or 0`);
     } else if (spec.list) {
-      for (const item of raw.split(spec.list.envSeparator)) {
-        if (item.trim() !== '') apply(opts, spec, item.trim(), name);
-      }
+      // an empty item (a trailing separator, an empty variable) is nothing, as in a shell's lists
+      for (const item of raw.split(spec.list.envSeparator)) if (item.trim() !== '') layer.set(spec, item.trim(), name);
     } else {
-      apply(opts, spec, raw, name);
+      layer.set(spec, raw, name);
     }
   }
+  layer.check();
+  return layer;
 }
 
-export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): Invocation {
-  const options = defaultOptions();
-  applyEnvironment(options, env);
-  const listsSeen = new Set<OptionSpec>();
-
-  const take = (spec: OptionSpec, name: string, inline: string | undefined, next: () => string | undefined) => {
-    if (spec.list && !listsSeen.has(spec)) {
-      listsSeen.add(spec);
-      spec.list.reset(options);
-    }
+/** Reads the options up to the app; returns where the app's argv starts. */
+function applyCommandLine(layer: Layer, argv: readonly string[]): number {
+  let i = 0;
+  const take = (spec: OptionSpec, name: string, inline: string | undefined) => {
     if (!spec.value) {
       if (inline !== undefined) throw new UsageError(`${name} takes no value`);
-      apply(options, spec, true, name);
-      return;
+      return layer.set(spec, true, name);
     }
-    const value = inline ?? next();
+    const value = inline ?? (i < argv.length ? argv[i++] : undefined);
     if (value === undefined) throw new UsageError(`${name} needs a value (${spec.value})`);
-    apply(options, spec, value, name);
+    layer.set(spec, value, name);
   };
-
-  let i = 0;
-  const next = () => (i < argv.length ? argv[i++] : undefined);
   while (i < argv.length) {
     const arg = argv[i] as string;
-    if (arg === '--') {
-      i++;
-      break;
-    }
+    if (arg === '--') return i + 1;
     if (arg.startsWith('--')) {
       i++;
       const eq = arg.indexOf('=');
       const long = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       const spec = byLong.get(long);
-      if (!spec) throw new UsageError(`unknown option --${long}`);
-      take(spec, `--${long}`, eq === -1 ? undefined : arg.slice(eq + 1), next);
+      if (!spec) throw unknownOption(`--${long}`);
+      take(spec, `--${long}`, eq === -1 ? undefined : arg.slice(eq + 1));
       continue;
     }
-    if (arg.startsWith('-') && arg.length > 1) {
-      i++;
-      // Short flags may be grouped (-vg); a short option with a value takes the rest (-e143) or the next word.
-      for (let j = 1; j < arg.length; j++) {
-        const letter = arg[j] as string;
-        const spec = byShort.get(letter);
-        if (!spec) throw new UsageError(`unknown option -${letter}`);
-        if (spec.value) {
-          const rest = arg.slice(j + 1);
-          take(spec, `-${letter}`, rest === '' ? undefined : rest, next);
-          break;
-        }
-        take(spec, `-${letter}`, undefined, next);
+    if (!arg.startsWith('-') || arg.length === 1) return i;
+    i++;
+    // Short flags may be grouped (-vg); a short option with a value takes the rest (-e143) or the next word.
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j] as string;
+      const spec = byShort.get(letter);
+      if (!spec) throw unknownOption(`-${letter}`);
+      if (spec.value) {
+        const rest = arg.slice(j + 1);
+        take(spec, `-${letter}`, rest === '' ? undefined : rest);
+        break;
       }
-      continue;
+      take(spec, `-${letter}`, undefined);
     }
-    break;
   }
+  return i;
+}
 
-  const command = argv.slice(i);
-  const needsCommand = !options.help && !options.version && !options.check;
-  if (needsCommand && command.length === 0) {
+export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): Invocation {
+  const options = defaultOptions();
+  const fromEnv = applyEnvironment(options, env);
+  const fromArgs = new Layer(options);
+  const appAt = applyCommandLine(fromArgs, argv);
+  fromArgs.check();
+
+  const command = argv.slice(appAt);
+  const printsOnly = options.help || options.version || options.license || options.check;
+  if (!printsOnly && command.length === 0) {
     throw new UsageError('missing the command to run: graceful-init [options] -- app [args...]');
   }
   try {
@@ -131,7 +159,6 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const unknown = unknownVariables(env);
-  const warnings = unknown.length > 0 ? [`ignoring ${unknown.join(', ')}: not a graceful-init setting (see --help)`] : [];
-  return { options, command, warnings };
+  const given = new Set([...fromEnv.given, ...fromArgs.given]);
+  return { options, command, warnings: [...unknownVariableWarnings(env), ...unusedOptionWarnings(options, given)] };
 }

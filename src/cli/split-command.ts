@@ -38,3 +38,42 @@ export function splitCommand(line: string): string[] {
   if (words.length === 0) throw new Error('the command is empty');
   return words;
 }
+
+const EXPANSION = /\$\(|\$\{|\$[A-Za-z_?#@*!$0-9]\w*|`/y;
+const OPERATOR = /\|\||&&|;;|>>|<<|[|&;<>()*]/y;
+
+function matchAt(re: RegExp, line: string, at: number): string | null {
+  re.lastIndex = at;
+  return re.exec(line)?.[0] ?? null;
+}
+
+/**
+ * The first thing in `line` that a shell would act on and splitCommand takes literally (an operator,
+ * a redirection, an expansion, a glob), or null. Quoted text is literal, as in a shell, except that
+ * `$` and backquotes still expand inside double quotes.
+ */
+export function shellSyntaxIn(line: string): string | null {
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      continue;
+    }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    const expansion = matchAt(EXPANSION, line, i);
+    if (expansion) return expansion;
+    if (quote === '"') {
+      if (c === '"') quote = null;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else {
+      const operator = matchAt(OPERATOR, line, i);
+      if (operator) return operator;
+    }
+  }
+  return null;
+}

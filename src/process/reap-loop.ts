@@ -14,7 +14,11 @@ export class ReapLoop {
   private readonly sweep: NodeJS.Timeout;
   reaped = 0;
 
-  constructor(private readonly native: Native) {
+  /** `onReaped`: told how many processes other than the watched one each pass collected (tini -w) */
+  constructor(
+    private readonly native: Native,
+    private readonly onReaped?: (others: number) => void,
+  ) {
     process.on('SIGCHLD', this.reap);
     this.sweep = setInterval(this.reap, 1000);
     this.sweep.unref();
@@ -44,7 +48,10 @@ export class ReapLoop {
   private readonly reap = (): void => {
     const out = this.out;
     out[REAP_OUT.watchedPid] = this.watched?.pid ?? 0;
-    this.reaped += this.native.reap(ownedPids(), out);
+    const collected = this.native.reap(ownedPids(), out);
+    this.reaped += collected;
+    const others = collected - (out[REAP_OUT.watchedDone] === 1 ? 1 : 0);
+    if (others > 0) this.onReaped?.(others);
     if (out[REAP_OUT.watchedDone] === 1 && this.watched) {
       const { done } = this.watched;
       this.watched = null;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, type Mode, cleanEnv, killAll, pid1Available, run, tempDir } from './harness.js';
+import { BINARY, FIXTURES, MODES, type Mode, cleanEnv, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -82,6 +82,99 @@ describe.each(MODES)('drop-in for tini (%s)', (mode) => {
   });
 });
 
+const LOGGER = join(FIXTURES, 'signal-logger.sh');
+const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+
+// Swapping tini or dumb-init for graceful-init in an ENTRYPOINT keeps its flags and variables' meaning.
+describe.each(MODES)("tini's and dumb-init's flags and variables (%s)", (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+
+  /** USR1 to the init: does it reach a process the app started in its own group? */
+  async function usr1ReachesGrandchild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<boolean> {
+    const dir = tempDir();
+    try {
+      const [app, grand] = [join(dir.path, 'app'), join(dir.path, 'grand')];
+      const init = start(mode, [...args, '--', 'sh', '-c', `"${LOGGER}" "${grand}" & exec "${LOGGER}" "${app}"`], { env: cleanEnv(env) });
+      const pid = await init.initPid();
+      await waitFor('both to be ready', () => lines(app).includes('ready') && lines(grand).includes('ready'));
+      process.kill(pid, 'SIGUSR1');
+      await waitFor('USR1 to reach the app', () => lines(app).includes('USR1'));
+      await sleep(300);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.code).toBe(0);
+      return lines(grand).includes('USR1');
+    } finally {
+      dir.cleanup();
+    }
+  }
+
+  it.skipIf(skip)("signals the app's whole group with tini's -g, TINI_KILL_PROCESS_GROUP or dumb-init's DUMB_INIT_SETSID=1", async () => {
+    expect(await usr1ReachesGrandchild(['-g'])).toBe(true);
+    expect(await usr1ReachesGrandchild([], { TINI_KILL_PROCESS_GROUP: '' })).toBe(true);
+    expect(await usr1ReachesGrandchild([], { DUMB_INIT_SETSID: '1' })).toBe(true);
+  });
+
+  it.skipIf(skip)("signals the app alone by default, with dumb-init's -c and with DUMB_INIT_SETSID=0", async () => {
+    expect(await usr1ReachesGrandchild([])).toBe(false);
+    expect(await usr1ReachesGrandchild(['-c'])).toBe(false);
+    expect(await usr1ReachesGrandchild([], { DUMB_INIT_SETSID: '0' })).toBe(false);
+  });
+
+  it.skipIf(skip)("rewrites with dumb-init's numbers (-r 15:3 --rewrite 10:12): the stop signal and forwarded ones alike", async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'signals');
+      const init = start(mode, ['-r', '15:3', '--rewrite', '10:12', '--', LOGGER, log, 'QUIT']);
+      const pid = await init.initPid();
+      await waitFor('ready', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGUSR1');
+      await waitFor('USR2', () => lines(log).includes('USR2'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'USR2', 'QUIT']);
+      expect(r.code).toBe(0);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(skip)("tini's -w: a warning for each process reaped that is not the app; none without it", async () => {
+    // the subshell exits at once: its sleep is an orphan the init reaps while the app still runs
+    const app = ['sh', '-c', '(sleep 0.1 &); exec sleep 1'];
+    const warned = await run(mode, ['-w', '--', ...app]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/^graceful-init: reaped a zombie process$/m);
+    const quiet = await run(mode, ['--', ...app]);
+    expect(quiet.stderr).toBe('');
+  });
+
+  it.skipIf(skip)("tini's -e with a list as in the variable: -e 143,130", async () => {
+    expect((await run(mode, ['-e', '143,130', '--', 'sh', '-c', 'exit 130'])).code).toBe(0);
+    expect((await run(mode, ['-e143,130', '--', 'sh', '-c', 'exit 143'])).code).toBe(0);
+    expect((await run(mode, ['-e', '143,130', '--', 'sh', '-c', 'exit 3'])).code).toBe(3);
+  });
+
+  it.skipIf(skip)("TINI_VERBOSITY and DUMB_INIT_DEBUG set how much the init says", async () => {
+    const stopped = (env: NodeJS.ProcessEnv) => run(mode, ['--', 'sh', '-c', 'kill -TERM $PPID; sleep 0.5'], { env: cleanEnv(env) });
+    expect((await stopped({})).stderr).toMatch(/^graceful-init: shutdown on SIGTERM/);
+    expect((await stopped({ TINI_VERBOSITY: '0' })).stderr).toBe('');
+    expect((await stopped({ TINI_VERBOSITY: '3' })).stderr).toMatch(/^graceful-init: spawned sh/m);
+    expect((await stopped({ DUMB_INIT_DEBUG: '1' })).stderr).toMatch(/^graceful-init: spawned sh/m);
+  });
+});
+
+describe("tini's -l and dumb-init's -V", () => {
+  it('print and exit 0 without an app', async () => {
+    const license = await run('child', ['-l']);
+    expect(license.code).toBe(0);
+    expect(license.stdout.toString()).toMatch(/^graceful-init \S+ is released under the MIT License/);
+    const version = await run('child', ['-V']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.toString()).toMatch(/^graceful-init \S+ \(node v\d+/);
+  });
+});
+
 describe('every setting checked before the app starts', () => {
   it.each([
     [['--stop-signals', 'KILL'], /--stop-signals: "KILL": SIGKILL cannot be caught/],
@@ -111,13 +204,16 @@ describe('every setting checked before the app starts', () => {
     expect(r.stderr).toMatch(/^graceful-init: GRACEFUL_INIT_STOP_SIGNALS: "KILL": SIGKILL cannot be caught/);
   });
 
-  it('a misspelt GRACEFUL_INIT_* variable is named in one warning; GRACEFUL_INIT_CHECK does not turn the init into a printer', async () => {
+  it('a misspelt GRACEFUL_INIT_* variable is named in a warning with the one it most likely misspells; GRACEFUL_INIT_CHECK does not turn the init into a printer', async () => {
     const r = await run('child', ['--', 'sh', '-c', 'echo app ran'], {
       env: cleanEnv({ GRACEFUL_INIT_DRAIN_DELAYS: '5s', GRACEFUL_INIT_CHECK: '1' }),
     });
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe('app ran\n');
-    expect(r.stderr).toBe('graceful-init: ignoring GRACEFUL_INIT_CHECK, GRACEFUL_INIT_DRAIN_DELAYS: not a graceful-init setting (see --help)\n');
+    expect(r.stderr).toBe(
+      'graceful-init: ignoring GRACEFUL_INIT_CHECK: --check is command-line only\n' +
+        'graceful-init: ignoring GRACEFUL_INIT_DRAIN_DELAYS: not a graceful-init setting; did you mean GRACEFUL_INIT_DRAIN_DELAY?\n',
+    );
   });
 
   it('contradictory timings are one warning at start in the normal log, naming the setting at fault', async () => {

@@ -13,6 +13,12 @@ describe('README', () => {
     if (env) expect(row).toContain(`\`${env}\``);
   });
 
+  it.each(OPTION_TABLE.map((spec) => [spec.long, spec] as const))('gives --%s the default --help gives it', (_, spec) => {
+    const row = readme.split('\n').find((line) => line.startsWith('|') && new RegExp(`^\\| \`(-\\w, )?--${spec.long}[ \`]`).test(line)) ?? '';
+    const cell = (row.split(/(?<!\\)\|/)[3] ?? '').replaceAll('`', '').trim();
+    expect(cell).toBe(spec.defaultText ?? '');
+  });
+
   it('mentions no option the binary does not have', () => {
     const known = new Set(OPTION_TABLE.map((s) => s.long));
     // the generated benchmark section quotes the bench script's own flags
