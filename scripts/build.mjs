@@ -4,7 +4,6 @@
 //   node scripts/build.mjs [--test-hooks]
 //
 // --test-hooks: the test build, in dist/test-hooks/ (src/test-hooks.ts); the shipped one has none.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -19,14 +18,6 @@ const outDir = testHooks ? join(dist, 'test-hooks') : dist;
 const version = packageVersion();
 // the addon is embedded as an asset and also shipped beside the binary (npm package, bundle)
 const addon = join(dist, 'reaper.node');
-
-/**
- * The addon's hash names the file it is extracted to at run time; computed here so that start-up
- * never loads node:crypto.
- */
-function addonAssetHash() {
-  return existsSync(addon) ? createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 20) : '';
-}
 
 /** execa stays out of the main bundle: src/process/execa-chunk.ts loads ./execa.cjs when needed. */
 const execaAsChunk = {
@@ -63,7 +54,6 @@ function bundleJs(outfile) {
     keepNames: false,
     define: {
       __GRACEFUL_INIT_VERSION__: JSON.stringify(version),
-      __REAPER_ASSET_SHA256__: JSON.stringify(addonAssetHash()),
       __TEST_HOOKS__: JSON.stringify(testHooks),
       // CommonJS has no import.meta; the bundle's own directory is __dirname there
       'import.meta.dirname': '__dirname',

@@ -10,7 +10,7 @@ import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { planShutdown } from './plan.js';
 import { useNativeWrites } from './output/fd-writer.js';
-import { loadNative } from './reaper/load.js';
+import { addonHome, loadNative } from './reaper/load.js';
 import type { Native } from './reaper/native.js';
 import { describePlan } from './render.js';
 
@@ -50,16 +50,26 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
+/**
+ * The addon reaps, and forwards what Node cannot. PID 1 without it would leave every orphan a zombie:
+ * it refuses to start. A plain child runs on with a warning: the namespace's PID 1 reaps the
+ * orphans, and the app's own exit is seen through libuv; only the subreaper role and the native
+ * forwarding are lost (a developer's shell, a CI runner whose /tmp is noexec).
+ */
 function loadNativeOrExplain(requireReaper: boolean, reaperPath: string | null): Native | null {
   const loaded = loadNative(reaperPath);
   useNativeWrites(loaded.native);
   if (loaded.native) {
+    loaded.native.setName('graceful-init');
     log.debug('native reaper loaded', { from: loaded.from });
+    // the candidate given is tried first: any reason is its own
+    if (reaperPath && loaded.reasons.length > 0) log.warn(`--reaper-path: ${loaded.reasons[0]}; loaded ${loaded.from} instead`);
     return loaded.native;
   }
-  const why = loaded.reasons.join('; ');
-  if (requireReaper) throw new ExitError(1, `cannot load the native reaper (${why}); remove --require-reaper to run without it`);
-  log.warn(`zombie reaping is OFF: cannot load the native reaper (${why}); orphaned processes will pile up as zombies`);
+  const why = `cannot load the native reaper (${loaded.reasons.join('; ')}); put reaper.node in ${addonHome()} or give --reaper-path FILE`;
+  if (process.pid === 1) throw new ExitError(1, `PID 1 must reap zombies, but ${why}`);
+  if (requireReaper) throw new ExitError(1, `--require-reaper: ${why}`);
+  log.warn(`zombie reaping is OFF: ${why}`);
   return null;
 }
 

@@ -277,7 +277,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: "the app's soft open-files limit (Node raised the init's to the hard limit at start)",
     set: (o, raw) => { o.appNofile = count(String(raw), 2 ** 31 - 1); },
   },
-  { long: 'require-reaper', section: 'process', defaultText: 'off', help: 'exit 1 instead of running on when the native zombie reaper cannot be loaded', set: flag((o) => (o.requireReaper = true)) },
+  { long: 'require-reaper', section: 'process', defaultText: 'off', help: 'not PID 1: exit 1 instead of running on when the native zombie reaper cannot be loaded (PID 1 always does)', set: flag((o) => (o.requireReaper = true)) },
   {
     long: 'reaper-path', value: 'FILE', section: 'process',
     help: 'load the native reaper from FILE first (it is embedded, so this is rarely needed)',

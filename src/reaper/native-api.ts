@@ -17,6 +17,8 @@ export const SPAWN_STEPS = ['', 'fork', 'setpgid', 'execve', 'pipe2', 'malloc'] 
 export interface Addon {
   reap(owned: Int32Array, out: Int32Array): number;
   spawn(file: Buffer, argv: Buffer, env: Buffer, keepFds: Int32Array, flags: number, nofile: number, result: Int32Array): number;
+  /** process.c: prctl(PR_SET_NAME) of the calling (main) thread; 0 or errno */
+  setName(name: Buffer): number;
   setChildSubreaper(): number;
   setParentDeathSignal(signo: number): number;
   setForeground(fd: number, pgid: number): number;

@@ -78,6 +78,11 @@ export class Native {
     throw systemError(result[1] ?? 0, SPAWN_STEPS[result[2] ?? 0] ?? 'spawn', req.file);
   }
 
+  /** The process's name in ps and pgrep (15 bytes at most); null when done, else the errno name. */
+  setName(name: string): string | null {
+    return errnoName(this.addon.setName(Buffer.from(name)));
+  }
+
   /** null when done, else the errno name */
   setChildSubreaper(): string | null {
     return errnoName(this.addon.setChildSubreaper());

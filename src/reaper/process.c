@@ -1,10 +1,23 @@
-/* Process attributes: subreaper, parent-death signal, terminal foreground, exit. Each returns 0 or errno. */
+/* Process attributes: name, subreaper, parent-death signal, terminal foreground, exit. Each returns 0 or errno. */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "addon.h"
+
+/* prctl(PR_SET_NAME): the name ps, top and pgrep -x show (/proc/PID/comm), at most 15 bytes. It is
+ * the calling thread's: the main thread's is the process's, which Node calls MainThread. */
+static napi_value SetName(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len;
+  napi_value argv[1];
+  char* data;
+  char name[16] = {0};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !arg_buffer(env, argv[0], &data, &len)) return NULL;
+  memcpy(name, data, len < sizeof name - 1 ? len : sizeof name - 1);
+  return int32_value(env, prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL) == 0 ? 0 : errno);
+}
 
 static napi_value SetChildSubreaper(napi_env env, napi_callback_info info) {
   (void)info;
@@ -52,6 +65,7 @@ static napi_value ExitNow(napi_env env, napi_callback_info info) {
 
 napi_status register_process(napi_env env, napi_value exports) {
   static const addon_fn fns[] = {
+      {"setName", SetName},
       {"setChildSubreaper", SetChildSubreaper}, {"setParentDeathSignal", SetParentDeathSignal},
       {"setForeground", SetForeground},         {"isTerminal", IsTerminal},
       {"getProcessGroup", GetProcessGroup},     {"exitNow", ExitNow},

@@ -1,7 +1,9 @@
-// The addon embedded in the single executable: dlopen needs a file, so the asset is written once to
-// a private, content-addressed file and reused by every later start.
-import { chmodSync, closeSync, fchmodSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// The addon embedded in the single executable. dlopen needs a file: the asset is written to one that
+// has no name (O_TMPFILE, or created and unlinked at once where the filesystem cannot), which only
+// this process holds and which is loaded through /proc/self/fd/N: nobody can swap it, whatever the
+// directory's owner and modes. Nothing is left behind, and nothing is cached between starts.
+import { closeSync, constants, fchmodSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const ADDON_ASSET = 'reaper.node';
 
@@ -21,72 +23,51 @@ export function seaModule(): SeaModule | null {
   }
 }
 
-/** mkdir -m 0700, or accept an existing directory only if it is ours and private. */
-function ensurePrivateDir(dir: string, uid: number): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new Error('exists and is not a directory');
-  if (st.uid !== uid) throw new Error(`owned by uid ${st.uid}`);
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
+// <linux/fcntl.h>: __O_TMPFILE is the same on x86_64 and arm64, O_DIRECTORY is not (Node has that one)
+const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
 
-function removeQuietly(file: string): void {
+/** A new file in `dir` with no name, readable and writable by us only. */
+function unnamedFile(dir: string): number {
   try {
-    unlinkSync(file);
+    return openSync(dir, O_TMPFILE | constants.O_RDWR, 0o700);
+  } catch (err) {
+    // EOPNOTSUPP: a filesystem without O_TMPFILE (overlayfs before Linux 6.6); EISDIR: a kernel
+    // without it. Created exclusively (never an existing file or a link) and unlinked at once.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EOPNOTSUPP' && code !== 'EISDIR' && code !== 'EINVAL') throw err;
+  }
+  const name = join(dir, `.graceful-init-${process.pid}-${Date.now().toString(36)}`);
+  const fd = openSync(name, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o700);
+  try {
+    unlinkSync(name);
   } catch {
-    // already gone
+    // renamed away by someone who may write `dir`: the file is still ours alone (mode 0700)
   }
+  return fd;
 }
 
-/** `file` holds exactly `bytes` afterwards: reused when it does, else written beside and renamed. */
-function ensureFile(file: string, bytes: Buffer, uid: number): void {
-  const st = lstatSync(file, { throwIfNoEntry: false });
-  if (st?.isFile() && st.uid === uid && st.size === bytes.length) {
-    try {
-      if (readFileSync(file).equals(bytes)) return;
-    } catch {
-      // unreadable: written anew below
-    }
-  }
-  // the exclusive open refuses a clash of pid and time
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o700);
+/** A descriptor of a private, unnamed copy of `bytes` in `dir`; throws when it cannot be made there. */
+function privateCopy(dir: string, bytes: Uint8Array, uid: number): number {
+  const fd = unnamedFile(dir);
   try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     fchmodSync(fd, 0o700); // whatever the umask
-    closeSync(fd);
-    renameSync(tmp, file);
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    const st = fstatSync(fd);
+    if (st.uid !== uid || st.size !== bytes.length || (st.mode & 0o077) !== 0) throw new Error('the copy is not private');
+    return fd;
   } catch (err) {
-    removeQuietly(tmp);
+    closeSync(fd);
     throw err;
   }
 }
 
 /**
- * Files the embedded addon can be loaded from, written on demand, best first: a noexec mount
- * makes dlopen fail, so each directory is a separate candidate. `hash` names the content. Each is
- * worked out only when the one before has failed (path arithmetic is slow in the interpreter).
+ * Where the embedded addon can be copied, best first, each a candidate of its own (a noexec mount
+ * makes the load fail, a read-only one the copy): the executable's own directory, whose filesystem
+ * lets it run; the usual tmpfs directories. TMPDIR only when not root: for root it comes from a
+ * configuration that may point into a volume any user of the pod can write.
  */
-export function* extractedAssetPaths(sea: SeaModule, hash: string): Generator<{ path: string; write(): void }> {
-  const uid = process.getuid?.() ?? 0;
-  const seen = new Set<string>();
-  for (const choice of [process.env.TMPDIR, '/tmp', '/dev/shm', '/run', '/var/tmp']) {
-    if (!choice?.startsWith('/')) continue;
-    const base = resolve(choice);
-    if (seen.has(base)) continue;
-    seen.add(base);
-    const dir = join(base, `graceful-init-${uid}`);
-    const path = join(dir, `reaper-${hash}.node`);
-    yield {
-      path,
-      write: () => {
-        ensurePrivateDir(dir, uid);
-        ensureFile(path, Buffer.from(sea.getRawAsset(ADDON_ASSET)), uid);
-      },
-    };
-  }
+export function embeddedCopies(sea: SeaModule, exeDir: string, uid: number): { dir: string; open(): number }[] {
+  const dirs = [exeDir, ...(uid !== 0 && process.env.TMPDIR?.startsWith('/') ? [process.env.TMPDIR] : []), '/dev/shm', '/run', '/tmp', '/var/tmp'];
+  return [...new Set(dirs)].map((dir) => ({ dir, open: () => privateCopy(dir, new Uint8Array(sea.getRawAsset(ADDON_ASSET)), uid) }));
 }

@@ -244,26 +244,28 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     expect(r.code).toBe(4);
   });
 
-  it('keeps running without a reaper when none can be loaded, and says why', async () => {
-    // Sanity check of the test itself: with the addon hidden and no writable tmp, the embedded
-    // copy cannot be extracted either, so "native reaper loaded" above really came from ../lib.
+  it('refuses to start as PID 1 when no reaper can be loaded, in one line that names the fix', async () => {
+    // Sanity check of the test itself: with the addon hidden and a read-only root, the embedded copy
+    // cannot be loaded either, so "native reaper loaded" above really came from ../lib.
     const enter = ENTER.replace(
       'if [ "$proc" = 1 ]',
       'mount --bind /dev/null "$root/opt/graceful-init/lib/reaper.node"; if [ "$proc" = 1 ]',
     );
     const child = spawn(
       UNSHARE,
-      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '', INIT, '-v', '--', '/bin/sh', '-c', 'exit 5'],
+      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '', INIT, '-q', '--', '/bin/sh', '-c', 'echo app ran; exit 5'],
       { env: IMAGE_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.add(child);
-    let stderr = '';
+    let [stdout, stderr] = ['', ''];
+    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     const code = await Promise.race([new Promise<number | null>((r) => child.on('close', r)), sleep(15_000).then(() => 'timeout')]);
-    expect(code).toBe(5);
-    expect(stderr).toContain('zombie reaping is OFF');
-    expect(stderr).not.toContain('native reaper loaded');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^graceful-init: PID 1 must reap zombies, but cannot load the native reaper \(.*\/opt\/graceful-init\/lib\/reaper\.node: not a regular file.*embedded copy in \/opt\/graceful-init\/bin: read-only.*\); put reaper\.node in \/opt\/graceful-init\/bin or give --reaper-path FILE\n$/);
   });
+
 });
 
 // Optional, after `npm run build:arm64`: the arm64 bundle in the same kind of root, run by

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
@@ -115,35 +115,6 @@ describe('beyond PID 1', () => {
     // had the init been in the foreground group too, it would have run a shutdown on SIGINT and said so
     expect(r.stdout).not.toContain('shutdown on SIGINT');
     expect(r.status).toBe(7);
-  });
-});
-
-describe('without a loadable reaper', () => {
-  // The binary alone in a directory, and every temporary directory mounted noexec (Docker's default).
-  // It is opened before the mounts and run through that descriptor: the checkout itself may live
-  // under /tmp, which the mounts cover.
-  function isolated(args: string[]) {
-    const dir = tempDir();
-    const lonely = join(dir.path, 'graceful-init');
-    copyFileSync(BINARY, lonely);
-    const mounts = ['/tmp', '/dev/shm', '/run', '/var/tmp'].map((d) => `mount -t tmpfs -o noexec tmpfs ${d}`).join(' && ');
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `exec 3<"$0" && ${mounts} && exec /proc/self/fd/3 "$@"`, lonely, ...args], {
-      env: markedEnv('lonely'),
-      timeout: 10_000,
-      encoding: 'utf8',
-    });
-    killMarked('lonely');
-    dir.cleanup();
-    return r;
-  }
-
-  it.skipIf(!pid1Available())('warns loudly and runs on, or exits 1 with --require-reaper', () => {
-    const runs = isolated(['--', 'sh', '-c', 'exit 3']);
-    expect(runs.status).toBe(3);
-    expect(runs.stderr).toMatch(/^graceful-init: zombie reaping is OFF: cannot load the native reaper \(.*noexec|failed to map/m);
-    const strict = isolated(['--require-reaper', '--', 'sh', '-c', 'exit 3']);
-    expect(strict.status).toBe(1);
-    expect(strict.stderr).toMatch(/cannot load the native reaper .*remove --require-reaper/);
   });
 });
 

@@ -1,19 +1,16 @@
 // loadNative() inside a real Single Executable Application: a tiny SEA (esbuild CJS
 // bundle of an entry that calls loadNative) with reaper.node embedded as an asset,
-// injected into a copy of the pinned Node 24; built like scripts/build.mjs builds ours (the
-// asset's hash, which names the extracted file, defined at build time). Mount-namespace tests (root) give the
-// SEA private /tmp-like directories, some of them noexec.
+// injected into a copy of the pinned Node 24, as scripts/build.mjs builds ours. Mount-namespace
+// tests (root) give the SEA private /tmp-like directories, some of them noexec or read-only.
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
   rmSync,
-  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +20,6 @@ import { ADDON, PINNED_NODE, ROOT, available, toolExists } from './helpers.js';
 
 let work: string;
 let app: string;
-let assetName: string; // reaper-<first 20 hex digits of the addon's sha256>.node
 const uid = process.getuid?.() ?? 0;
 
 interface Report {
@@ -64,11 +60,9 @@ beforeAll(async () => {
 const t0 = process.hrtime.bigint();
 const r = loadNative(process.env.REAPER_EXPLICIT || null);
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-console.log(JSON.stringify(r.native ? { from: r.from, pgrp: r.native.getProcessGroup(), ms } : { reasons: r.reasons, ms }));
+console.log(JSON.stringify(r.native ? { from: r.from, pgrp: r.native.getProcessGroup(), reasons: r.reasons, ms } : { reasons: r.reasons, ms }));
 `,
   );
-  const hash = createHash('sha256').update(readFileSync(ADDON)).digest('hex').slice(0, 20);
-  assetName = `reaper-${hash}.node`;
   await build({
     entryPoints: [entry],
     outfile: join(work, 'entry.cjs'),
@@ -76,7 +70,6 @@ console.log(JSON.stringify(r.native ? { from: r.from, pgrp: r.native.getProcessG
     platform: 'node',
     format: 'cjs',
     target: 'node24',
-    define: { __REAPER_ASSET_SHA256__: JSON.stringify(hash) },
     logLevel: 'error',
   });
   const config = join(work, 'sea-config.json');
@@ -112,59 +105,63 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+
 describe('loadNative() in a SEA', () => {
-  it('extracts the embedded asset to a private content-addressed file, then reuses it', async () => {
+  const bin = () => join(work, 'bin');
+  const listing = (dir: string) => readdirSync(dir).sort();
+
+  it("loads the embedded asset through an unnamed file in the executable's directory, and leaves nothing anywhere", async () => {
     const tmp = join(work, 't1');
     mkdirSync(tmp);
-    const first = await runApp({ TMPDIR: tmp });
-    expect(first.from).toBe(`sea-asset:${tmp}/graceful-init-${uid}/${assetName}`);
-    const file = (first.from ?? '').slice('sea-asset:'.length);
-    expect(readFileSync(file).equals(readFileSync(ADDON))).toBe(true);
-    expect(statSync(file).mode & 0o777).toBe(0o700);
-    expect(statSync(join(tmp, `graceful-init-${uid}`)).mode & 0o777).toBe(0o700);
-    expect(first.pgrp).toBeGreaterThan(0);
-
-    const before = statSync(file);
-    const second = await runApp({ TMPDIR: tmp });
-    expect(second.from).toBe(first.from);
-    const after = statSync(file);
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
-
-    // a damaged file of the right size is replaced, not loaded
-    writeFileSync(file, Buffer.alloc(before.size, 0x41));
-    const third = await runApp({ TMPDIR: tmp });
-    expect(third.from).toBe(first.from);
-    expect(readFileSync(file).equals(readFileSync(ADDON))).toBe(true);
-    expect(readdirSync(join(tmp, `graceful-init-${uid}`))).toEqual([file.split('/').pop()]);
+    const before = listing(bin());
+    const r = await runApp({ TMPDIR: tmp });
+    expect(r.from).toBe(`embedded copy in ${bin()}`);
+    expect(r.pgrp).toBeGreaterThan(0);
+    expect(listing(bin())).toEqual(before);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
-  it('concurrent starts share one file and leave no temp files behind', async () => {
-    const tmp = join(work, 't2');
-    mkdirSync(tmp);
-    const results = await Promise.all(Array.from({ length: 6 }, () => runApp({ TMPDIR: tmp })));
-    const froms = new Set(results.map((r) => r.from));
-    expect(froms.size).toBe(1);
-    expect([...froms][0]).toMatch(/^sea-asset:/);
-    expect(readdirSync(join(tmp, `graceful-init-${uid}`))).toHaveLength(1);
+  it('concurrent starts each load their own copy and leave nothing behind', async () => {
+    const before = listing(bin());
+    const results = await Promise.all(Array.from({ length: 6 }, () => runApp({})));
+    expect(new Set(results.map((r) => r.from))).toEqual(new Set([`embedded copy in ${bin()}`]));
+    expect(listing(bin())).toEqual(before);
   });
 
   it('prefers an explicit path, then reaper.node beside the executable, then ../lib', async () => {
-    const tmp = join(work, 't3');
-    mkdirSync(tmp);
     const explicit = join(work, 'explicit.node');
     copyFileSync(ADDON, explicit);
-    expect((await runApp({ TMPDIR: tmp, REAPER_EXPLICIT: explicit })).from).toBe(explicit);
+    expect((await runApp({ REAPER_EXPLICIT: explicit })).from).toBe(explicit);
 
     const lib = join(work, 'lib');
     mkdirSync(lib);
     copyFileSync(ADDON, join(lib, 'reaper.node'));
-    expect((await runApp({ TMPDIR: tmp })).from).toBe(join(lib, 'reaper.node'));
-    copyFileSync(ADDON, join(work, 'bin', 'reaper.node'));
-    expect((await runApp({ TMPDIR: tmp })).from).toBe(join(work, 'bin', 'reaper.node'));
-    rmSync(join(work, 'bin', 'reaper.node'));
+    expect((await runApp({})).from).toBe(join(lib, 'reaper.node'));
+    copyFileSync(ADDON, join(bin(), 'reaper.node'));
+    expect((await runApp({})).from).toBe(join(bin(), 'reaper.node'));
+    rmSync(join(bin(), 'reaper.node'));
     rmSync(lib, { recursive: true });
-    // nothing was extracted while a file beside the binary was found
-    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('refuses a file that another user could change, a link and a directory, says why, and loads the embedded copy instead', async () => {
+    const dir = join(work, 't3');
+    mkdirSync(dir);
+    const cases: [string, (file: string) => void, RegExp][] = [
+      ['group-writable.node', (f) => chmodSync(f, 0o664), /: writable by its group \(mode 664\): make it root's/],
+      ['world-writable.node', (f) => chmodSync(f, 0o646), /: writable by everyone \(mode 646\)/],
+      ['foreign.node', (f) => execFileSync('chown', ['4242', f]), /: owned by uid 4242/],
+      ['link.node', (f) => (rmSync(f), symlinkSync(ADDON, f)), /: a symbolic link: give the file it points to$/],
+      ['a-dir.node', (f) => (rmSync(f), mkdirSync(f)), /: not a regular file$/],
+    ];
+    for (const [name, spoil, why] of cases) {
+      const file = join(dir, name);
+      copyFileSync(ADDON, file);
+      chmodSync(file, 0o755);
+      spoil(file);
+      const r = await runApp({ REAPER_EXPLICIT: file });
+      expect(r.from, name).toBe(`embedded copy in ${bin()}`);
+      expect(r.reasons?.[0], name).toMatch(new RegExp(`^${file}${why.source}`));
+    }
   });
 
   const canMount =
@@ -184,15 +181,10 @@ describe('loadNative() in a SEA', () => {
 
   // Runs the SEA in a private mount namespace after `setup` (shell commands: fresh tmpfs
   // mounts, ...). The binary is opened before the mounts and run through /proc/self/fd,
-  // so this works wherever the checkout lives (even under /tmp). `after` runs once the
-  // app has finished; its output is returned as `after`.
-  const inMountNs = async (setup: string[], env: NodeJS.ProcessEnv, after = ''): Promise<Report & { after: string }> => {
-    const script = [
-      'exec 9<"$0"',
-      ...setup.map((cmd) => `${cmd} || exit 90`),
-      '/proc/self/fd/9',
-      `echo "AFTER:$(${after || 'true'})"`,
-    ].join('\n');
+  // so this works wherever the checkout lives (even under /tmp); `direct` runs it by its path
+  // instead (without /proc). `after` runs once the app has finished; its output is returned as `after`.
+  const inMountNs = async (setup: string[], env: NodeJS.ProcessEnv, after = '', direct = false): Promise<Report & { after: string }> => {
+    const script = ['exec 9<"$0"', ...setup.map((cmd) => `${cmd} || exit 90`), direct ? '"$0"' : '/proc/self/fd/9', `echo "AFTER:$(${after || 'true'})"`].join('\n');
     let stdout = '';
     const report = await runApp(env, ['/usr/bin/unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', script], (out) => {
       stdout = out;
@@ -200,52 +192,82 @@ describe('loadNative() in a SEA', () => {
     const line = stdout.split('\n').find((l) => l.startsWith('AFTER:')) ?? 'AFTER:';
     return { ...report, after: line.slice('AFTER:'.length).trim() };
   };
+  const readOnlyBin = () => `mount --bind ${bin()} ${bin()} && mount -o remount,bind,ro ${bin()}`;
 
   it.skipIf(!available('unshare -m and tmpfs mounts (root)', canMount))(
-    'skips a noexec directory and a directory owned by someone else',
+    "skips a read-only executable's directory and noexec directories; as root, never TMPDIR",
     async () => {
-      const fresh = 'mount -t tmpfs tmpfs /tmp';
       const r = await inMountNs(
-        [fresh, 'mkdir /tmp/noexec', 'mount -t tmpfs -o noexec tmpfs /tmp/noexec'],
-        { TMPDIR: '/tmp/noexec' },
-        'ls -A /tmp/noexec',
+        [readOnlyBin(), 'mount -t tmpfs tmpfs /tmp', 'mkdir -m 777 /tmp/tmpdir', 'mount -t tmpfs -o noexec tmpfs /dev/shm', 'mount -t tmpfs -o noexec tmpfs /run'],
+        { TMPDIR: '/tmp/tmpdir' },
+        "find /tmp -mindepth 1 | tr '\\n' ' '",
       );
-      expect(r.from).toBe(`sea-asset:/tmp/graceful-init-${uid}/${assetName}`);
-      expect(r.after).toBe(`graceful-init-${uid}`); // it was written there, but could not be mapped
-
-      const foreign = `/tmp/foreign/graceful-init-${uid}`;
-      const r2 = await inMountNs(
-        [fresh, `mkdir -p ${foreign}`, `chown 4242:4242 ${foreign}`],
-        { TMPDIR: '/tmp/foreign' },
-        `ls -A ${foreign}; stat -c %u ${foreign}`,
-      );
-      expect(r2.from).toMatch(new RegExp(`^sea-asset:/tmp/graceful-init-${uid}/`));
-      expect(r2.after).toBe('4242'); // left empty and untouched
+      expect(r.from).toBe('embedded copy in /tmp');
+      expect(r.reasons).toEqual([
+        `${join(bin(), 'reaper.node')}: not found`,
+        `${join(work, 'lib', 'reaper.node')}: not found`,
+        `embedded copy in ${bin()}: read-only`,
+        'embedded copy in /dev/shm: noexec mount',
+        'embedded copy in /run: noexec mount',
+      ]);
+      expect(r.after).toBe('/tmp/tmpdir'); // nothing written that outlives the load
     },
   );
 
   it.skipIf(!available('unshare -m and tmpfs mounts (root)', canMount))(
     'returns one reason per unusable directory when none works (never throws)',
     async () => {
-      const dirs = ['/tmp', '/dev/shm', '/run', '/var/tmp'];
-      const r = await inMountNs(
-        dirs.map((d) => `mount -t tmpfs -o noexec tmpfs ${d}`),
-        {},
-      );
+      const dirs = ['/dev/shm', '/run', '/tmp', '/var/tmp'];
+      const r = await inMountNs([readOnlyBin(), ...dirs.map((d) => `mount -t tmpfs -o noexec tmpfs ${d}`)], {});
       expect(r.from).toBeUndefined();
-      for (const d of dirs) {
-        expect(r.reasons).toEqual(expect.arrayContaining([expect.stringContaining(`${d}/graceful-init-${uid}`)]));
+      expect(r.reasons).toEqual(expect.arrayContaining([`embedded copy in ${bin()}: read-only`, ...dirs.map((d) => `embedded copy in ${d}: noexec mount`)]));
+    },
+  );
+
+  const canSetpriv = canMount && toolExists('/usr/bin/setpriv');
+
+  it.skipIf(!available('setpriv (root)', canSetpriv))(
+    "as another user, whose executable's directory is not writable: an unnamed copy in TMPDIR, even a directory everyone may change",
+    async () => {
+      chmodSync(work, 0o755);
+      const tmp = join(work, 't5');
+      mkdirSync(tmp, { mode: 0o777 });
+      chmodSync(tmp, 0o777);
+      const r = await runApp({ TMPDIR: tmp }, ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+      expect(r.from).toBe(`embedded copy in ${tmp}`);
+      expect(r.reasons).toContain(`embedded copy in ${bin()}: permission denied`);
+      expect(readdirSync(tmp)).toEqual([]);
+    },
+  );
+
+  it.skipIf(!available('unshare -m and tmpfs mounts (root)', canMount))(
+    'without /proc: reaper.node beside the executable loads by its path when no other user can change it; the embedded copy cannot load',
+    async () => {
+      copyFileSync(ADDON, join(bin(), 'reaper.node'));
+      try {
+        const beside = await inMountNs(['umount -l /proc'], {}, '', true);
+        expect(beside.from).toBe(join(bin(), 'reaper.node'));
+        // an explicit path in a directory that everyone may change (no sticky bit) is refused
+        const open = join(work, 't6');
+        mkdirSync(open);
+        chmodSync(open, 0o777);
+        copyFileSync(ADDON, join(open, 'reaper.node'));
+        const r = await inMountNs(['umount -l /proc'], { REAPER_EXPLICIT: join(open, 'reaper.node') }, '', true);
+        expect(r.from).toBe(join(bin(), 'reaper.node'));
+        expect(r.reasons).toEqual([`${join(open, 'reaper.node')}: no /proc, and ${open} is writable by everyone (mode 777)`]);
+      } finally {
+        rmSync(join(bin(), 'reaper.node'));
       }
-      expect(r.reasons?.join('\n')).toMatch(/failed to map segment|operation not permitted/i);
+      const none = await inMountNs(['umount -l /proc'], {}, '', true);
+      expect(none.from).toBeUndefined();
+      expect(none.reasons).toContain('embedded copy: needs /proc (it is loaded through /proc/self/fd)');
     },
   );
 
   it('stays cheap at start-up', async () => {
-    const tmp = join(work, 't4');
-    mkdirSync(tmp);
-    await runApp({ TMPDIR: tmp });
-    const warm = await runApp({ TMPDIR: tmp });
-    expect(warm.from).toMatch(/^sea-asset:/);
+    await runApp({});
+    const warm = await runApp({});
+    expect(warm.from).toMatch(/^embedded copy in /);
     expect(warm.ms).toBeLessThan(50);
   });
 });
