@@ -22,7 +22,8 @@ import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
 import { FORWARDED_SIGNALS, signalName, signalNumber } from './signals.js';
 import type { StatusHooks } from './status-server.js';
-import { monotonicMs } from './clock.js';
+import { monotonicMs, sleepFor } from './clock.js';
+import { formatDuration } from './cli/duration.js';
 
 export interface RunContext {
   options: Options;
@@ -244,15 +245,14 @@ function forwardSignal(plan: ShutdownPlan, app: App, signal: NodeJS.Signals, log
   log.debug(`forwarded ${signal}${to === signal ? '' : ` as ${to}`} to ${app.signalTarget}`, sent ? {} : { failed: true });
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** After the deadline's SIGKILL, how long the processes it reached may take to be gone. */
 const DYING_MS = 500;
 
 /**
- * The app is gone; what it left behind gets TERM, then KILL after --orphan-grace or at the shutdown
- * deadline, whichever comes first, repeated while anything is still there (a process that keeps
- * forking must not escape one pass). Returns what happened, for the summary.
+ * The app is gone; what it left behind gets the stop signal of the shutdown (TERM outside one),
+ * then KILL: during a shutdown at the deadline, so that an app a shell-form CMD left behind keeps
+ * its stop time; otherwise after --orphan-grace. Repeated while anything is still there (a process
+ * that keeps forking must not escape one pass). Returns what happened, for the summary.
  */
 async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: ShutdownPlan, log: Logger, collectExited: () => void): Promise<string> {
   if (!leftovers.findable) {
@@ -263,28 +263,33 @@ async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: Shu
   // whose SIGCHLD has not come through yet, or still on its way out: collected first, and after
   // the deadline given a moment to finish dying, it is not left over
   collectExited();
-  const dyingUntil = Date.now() + (shutdown.phase === 'killing' ? DYING_MS : 0);
-  while (leftovers.anyLeft() && Date.now() < dyingUntil) {
-    await pause(5);
+  const dyingUntil = monotonicMs() + (shutdown.phase === 'killing' ? DYING_MS : 0);
+  while (leftovers.anyLeft() && monotonicMs() < dyingUntil) {
+    await sleepFor(5);
     collectExited();
   }
   if (!leftovers.anyLeft()) return 'none';
-  leftovers.signal('SIGTERM');
-  log.debug('sent SIGTERM to the processes the app left');
-  const graceUntil = Date.now() + Math.min(plan.orphanGraceMs, shutdown.remaining() ?? plan.orphanGraceMs);
-  while (Date.now() < graceUntil) {
-    await pause(10);
+  const signal = shutdown.leftoverSignal();
+  const sentAt = monotonicMs();
+  leftovers.signal(signal);
+  log.debug(`sent ${signal} to the processes the app left`);
+  const untilDeadline = shutdown.started;
+  const graceUntil = sentAt + (shutdown.remaining() ?? plan.orphanGraceMs);
+  while (monotonicMs() < graceUntil) {
+    await sleepFor(Math.min(10, graceUntil - monotonicMs()));
     collectExited();
-    if (!leftovers.anyLeft()) return 'stopped by SIGTERM';
+    if (!leftovers.anyLeft()) return `stopped by ${signal} in ${formatDuration(monotonicMs() - sentAt)}`;
   }
-  const giveUp = Date.now() + 5000;
+  const killedAfter = formatDuration(monotonicMs() - sentAt);
+  const giveUp = monotonicMs() + 5000;
   do {
     leftovers.signal('SIGKILL');
-    await pause(10);
+    await sleepFor(10);
     collectExited();
-  } while (leftovers.anyLeft() && Date.now() < giveUp);
+  } while (leftovers.anyLeft() && monotonicMs() < giveUp);
   log.debug('sent SIGKILL to the processes the app left');
-  return leftovers.anyLeft() ? 'killed, some still running' : 'killed';
+  const killed = untilDeadline ? `killed at the deadline, ${killedAfter} after ${signal}` : `killed ${killedAfter} after ${signal}`;
+  return leftovers.anyLeft() ? `${killed}, some still running` : killed;
 }
 
 async function listenForStatus(

@@ -81,3 +81,11 @@ function fitWarnings(plan: ShutdownPlan, options: Options): string[] {
 export function rewriteSignal(plan: ShutdownPlan, signal: NodeJS.Signals): NodeJS.Signals | null {
   return plan.rewrite.has(signal) ? (plan.rewrite.get(signal) ?? null) : signal;
 }
+
+/**
+ * The signal the stop step sends: --stop-signal, else the stop signal received (after --rewrite;
+ * null when rewritten to 0), TERM for GET /prestop. The one place that chooses it.
+ */
+export function stopSignalFor(plan: ShutdownPlan, received: NodeJS.Signals | null): NodeJS.Signals | null {
+  return plan.stopSignal ?? (received ? rewriteSignal(plan, received) : 'SIGTERM');
+}

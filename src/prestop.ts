@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { atMonotonic, monotonicMs } from './clock.js';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
 import { writerFor } from './output/fd-writer.js';
@@ -33,14 +34,14 @@ type Ending =
  * or at `timeoutMs`, when its whole process group gets SIGKILL. Never rejects.
  */
 export async function runPreStop(command: string, index: number, timeoutMs: number, log: Logger): Promise<PreStopResult> {
-  const started = Date.now();
+  const started = monotonicMs();
   let cutLines = 0;
   let droppedLines = 0;
   const done = (outcome: PreStopResult['outcome'], detail: string): PreStopResult => ({
     command,
     outcome,
     detail,
-    durationMs: Date.now() - started,
+    durationMs: monotonicMs() - started,
     cutLines,
     droppedLines,
   });
@@ -84,9 +85,9 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   const streams = [pass(subprocess.stdout, 1, prefix), pass(subprocess.stderr, 2, prefix)];
 
   const ending = await new Promise<Ending>((resolve) => {
-    const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(1, timeoutMs));
+    const cancel = atMonotonic(started + timeoutMs, () => resolve({ kind: 'timeout' }));
     const settle = (e: Ending) => {
-      clearTimeout(timer);
+      cancel();
       resolve(e);
     };
     subprocess.once('exit', (code, signal) => settle({ kind: 'exit', code, signal }));

@@ -35,7 +35,7 @@ export function describePlan(plan: ShutdownPlan): string[] {
   if (plan.waitIdleMs !== null) add(plan.stopWindowAtMs, `then up to ${d(plan.waitIdleMs)} until every request in flight is answered`);
   if (plan.preStop.length > 0) {
     const wait = plan.preStopWaitMs === null ? '' : `, ${d(plan.preStopWaitMs)} after the pre-stop commands at most`;
-    add(plan.drainMs, `then the app finishes by itself until the stop window${wait}`);
+    add(plan.drainMs, `then the app finishes by itself until the stop window${wait}; after a pre-stop that fails, the stop signal at once`);
     add(plan.stopWindowAtMs, `stop (at the latest): ${stopSignal} to the app, if it is still running`);
   } else {
     add(plan.stopWindowAtMs, `stop: ${stopSignal} to the app`);
@@ -47,7 +47,7 @@ export function describePlan(plan: ShutdownPlan): string[] {
     .sort((a, b) => a.ms - b.ms || a.i - b.i)
     .map(({ ms, text }) => `${`t=${d(ms)}`.padEnd(9)} ${text}`);
   const first = plan.preStop.length > 0 ? `a pre-stop command still running gets ${d(plan.orphanGraceMs)} to finish, then ` : '';
-  lines.push(`after the app exits: ${first}TERM to what it left behind, KILL after ${d(plan.orphanGraceMs)}`);
+  lines.push(`after the app exits: ${first}TERM to what it left behind, KILL after ${d(plan.orphanGraceMs)}; during a shutdown: the stop signal, KILL at the deadline`);
   return lines;
 }
 

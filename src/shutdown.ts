@@ -1,6 +1,6 @@
-import { monotonicMs } from './clock.js';
+import { atMonotonic, monotonicMs, sleepFor } from './clock.js';
 import type { Logger } from './log.js';
-import { rewriteSignal, type ShutdownPlan } from './plan.js';
+import { stopSignalFor, type ShutdownPlan } from './plan.js';
 import type { PreStopResult } from './prestop.js';
 import { describeDrainEnd, describeWaitIdleEnd, drainUntilQuiet, waitUntilIdle, type TrafficMonitor } from './traffic/index.js';
 
@@ -59,7 +59,7 @@ async function drain(s: Shutdown): Promise<void> {
   const traffic = s.target.traffic;
   if (s.plan.drainQuietMs !== null && traffic) {
     const settings = { quietMs: s.plan.drainQuietMs, minMs: s.plan.drainMinMs, maxMs: s.plan.drainMs };
-    const end = await drainUntilQuiet(traffic, settings, s.startedOnTrafficClock(), { signal: s.abortOnWake() });
+    const end = await drainUntilQuiet(traffic, settings, s.startedAt, { signal: s.abortOnWake() });
     s.record.drainEnd = describeDrainEnd(end);
   } else {
     await s.waitUntil(s.plan.drainMs);
@@ -89,16 +89,22 @@ async function runPreStopCommands(s: Shutdown): Promise<void> {
   }
 }
 
-/** After a pre-stop command such as `nginx -s quit` the app winds down by itself: a stop signal now would cut it short. */
+/**
+ * After a pre-stop action such as `nginx -s quit` the app winds down by itself: a stop signal now
+ * would cut it short. One that failed, could not start or timed out means it will not: the stop
+ * signal follows at once.
+ */
 async function letAppFinish(s: Shutdown): Promise<void> {
   if (s.plan.preStop.length === 0 || s.interrupted()) return;
+  const failed = s.record.preStop.findIndex((r) => r.outcome !== 'ok');
+  if (failed !== -1) return s.log.debug(`pre-stop ${failed + 1} did not succeed: the stop signal follows at once`);
   const until = s.plan.preStopWaitMs === null ? s.plan.stopWindowAtMs : Math.min(s.plan.stopWindowAtMs, s.elapsed() + s.plan.preStopWaitMs);
   await s.waitUntil(until);
 }
 
 async function sendStopSignal(s: Shutdown, received: NodeJS.Signals | null): Promise<void> {
   if (s.appExited) return;
-  const signal = s.plan.stopSignal ?? (received ? rewriteSignal(s.plan, received) : 'SIGTERM');
+  const signal = stopSignalFor(s.plan, received);
   s.record.stopSent = { signal, atMs: s.elapsed() };
   if (signal) s.target.signalApp(signal);
   s.log.debug(`stop: sent ${signal ?? 'nothing (rewritten to 0)'} to the app`);
@@ -113,14 +119,16 @@ export class Shutdown {
   /** when each phase began, ms since the first stop signal */
   private readonly phaseStarts = new Map<Phase, number>();
   private recordOrNull: ShutdownRecord | null = null;
-  private startedAt = 0;
+  private startedAtMs = 0;
   private hurried = false;
+  /** the stop signal that started the sequence; null for GET /prestop */
+  private received: NodeJS.Signals | null = null;
   appExited = false;
   /** the pre-stop command started last; it may outlive its step (app exited, sequence hurried) */
   preStopRunning: Promise<void> | null = null;
   private wake: (why: Woken) => void = () => {};
   private wakeUp: Promise<Woken> = new Promise(() => {});
-  private deadline: NodeJS.Timeout | null = null;
+  private cancelDeadline: () => void = () => {};
 
   constructor(
     readonly plan: ShutdownPlan,
@@ -163,8 +171,13 @@ export class Shutdown {
     return this.recordOrNull;
   }
 
+  /** the first stop signal, on the monotonic clock every step is timed on */
+  get startedAt(): number {
+    return this.startedAtMs;
+  }
+
   elapsed(): number {
-    return this.started ? Date.now() - this.startedAt : 0;
+    return this.started ? monotonicMs() - this.startedAtMs : 0;
   }
 
   /** ms until the kill deadline, or null before the shutdown started */
@@ -188,19 +201,12 @@ export class Shutdown {
     return controller.signal;
   }
 
-  /** The first stop signal's time on the monotonic clock the traffic monitor uses. */
-  startedOnTrafficClock(): number {
-    return monotonicMs() - this.elapsed();
-  }
-
   /** Resolves at `atMs` after the first stop signal, or earlier when the app exits or a second stop signal hurries. */
   waitUntil(atMs: number): Promise<Woken> {
     if (this.interrupted()) return Promise.resolve(this.appExited ? 'app-exited' : 'hurried');
-    let timer: NodeJS.Timeout | undefined;
-    const time = new Promise<Woken>((resolve) => {
-      timer = setTimeout(() => resolve('time'), Math.max(0, atMs - this.elapsed()));
-    });
-    return Promise.race([time, this.wakeUp]).finally(() => clearTimeout(timer));
+    let cancel = () => {};
+    const time = new Promise<Woken>((resolve) => (cancel = atMonotonic(this.startedAtMs + atMs, () => resolve('time'))));
+    return Promise.race([time, this.wakeUp]).finally(() => cancel());
   }
 
   /**
@@ -209,9 +215,18 @@ export class Shutdown {
    */
   async preStopSettled(maxMs: number): Promise<boolean> {
     if (!this.preStopRunning) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), maxMs)));
-    return Promise.race([this.preStopRunning.then(() => true), late]).finally(() => clearTimeout(timer));
+    const stop = new AbortController();
+    const late = sleepFor(maxMs, stop.signal).then(() => false);
+    return Promise.race([this.preStopRunning.then(() => true), late]).finally(() => stop.abort());
+  }
+
+  /**
+   * What the processes the app left get: during a shutdown the stop step's signal (what a
+   * shell-form CMD's real app would have got as the app), TERM when there is none.
+   */
+  leftoverSignal(): NodeJS.Signals {
+    if (!this.recordOrNull) return 'SIGTERM';
+    return this.recordOrNull.stopSent?.signal ?? stopSignalFor(this.plan, this.received) ?? 'SIGTERM';
   }
 
   onStopSignal(signal: NodeJS.Signals): void {
@@ -233,9 +248,10 @@ export class Shutdown {
 
   private async run(trigger: string, received: NodeJS.Signals | null): Promise<void> {
     this.target.beginning();
-    this.startedAt = Date.now();
+    this.received = received;
+    this.startedAtMs = monotonicMs();
     this.recordOrNull = { trigger, drainMs: null, drainEnd: null, preStop: [], idleEnd: null, stopSent: null, killedAtMs: null };
-    this.deadline = setTimeout(() => this.kill(), this.plan.killAfterMs);
+    this.cancelDeadline = atMonotonic(this.startedAtMs + this.plan.killAfterMs, () => this.kill());
     this.log.debug(`shutdown started by ${trigger}: not ready`);
     for (const step of STEPS) {
       if (this.appExited || this.phase === 'killing') return;
@@ -254,6 +270,6 @@ export class Shutdown {
   }
 
   dispose(): void {
-    if (this.deadline) clearTimeout(this.deadline);
+    this.cancelDeadline();
   }
 }

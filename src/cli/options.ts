@@ -347,7 +347,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'orphan-grace', value: 'DUR', section: 'shutdown', defaultText: '1s',
-    help: 'after the app exits, how long the processes it left get after TERM before KILL (and a pre-stop command still running, to finish first)',
+    help: 'after the app exits by itself, how long the processes it left get after TERM before KILL (and a pre-stop command still running, to finish first); during a shutdown they get until the deadline',
     set: duration('orphanGraceMs'),
   },
   {

@@ -1,28 +1,12 @@
 // The two waits of the shutdown, on a running TrafficMonitor: drain until quiet (--drain-quiet,
 // --drain-min, --drain-delay as the maximum) and wait until idle (--wait-idle).
-import { monotonicMs } from '../clock.js';
+import { monotonicMs, sleepFor } from '../clock.js';
 import { decideDrain, decideWaitIdle, type DrainEnd, type DrainQuietSettings, type IdleEnd } from './drain-decision.js';
 import type { TrafficMonitor } from './traffic-monitor.js';
 
 export interface WaitOptions {
-  /** ms, monotonic; the monitor's clock. Default monotonicMs */
-  clock?: () => number;
   /** ends the wait early (a second stop signal, the deadline): the verdict is then "aborted" */
   signal?: AbortSignal;
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. The timer does not hold the process. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -36,13 +20,12 @@ export async function drainUntilQuiet(
   startedAt: number,
   opts: WaitOptions = {},
 ): Promise<DrainEnd> {
-  const clock = opts.clock ?? (monotonicMs);
   for (;;) {
-    if (opts.signal?.aborted) return { done: true, reason: 'aborted', elapsedMs: clock() - startedAt };
+    if (opts.signal?.aborted) return { done: true, reason: 'aborted', elapsedMs: monotonicMs() - startedAt };
     monitor.pollNow();
-    const verdict = decideDrain(settings, startedAt, clock(), monitor.tracker.lastInboundAt);
+    const verdict = decideDrain(settings, startedAt, monotonicMs(), monitor.tracker.lastInboundAt);
     if (verdict.done) return verdict;
-    await pause(Math.max(10, verdict.recheckInMs), opts.signal);
+    await sleepFor(Math.max(10, verdict.recheckInMs), opts.signal);
   }
 }
 
@@ -57,16 +40,15 @@ export async function waitUntilIdle(
   startedAt: number,
   opts: WaitOptions & { pollMs?: number; cpuShare?: number } = {},
 ): Promise<IdleEnd> {
-  const clock = opts.clock ?? (monotonicMs);
   const pollMs = opts.pollMs ?? 100;
   const share = opts.cpuShare ?? 0.05;
   for (;;) {
-    if (opts.signal?.aborted) return { done: true, reason: 'aborted', elapsedMs: clock() - startedAt };
+    if (opts.signal?.aborted) return { done: true, reason: 'aborted', elapsedMs: monotonicMs() - startedAt };
     const obs = monitor.pollNow();
     const fresh = obs !== null && obs.at >= startedAt && monitor.lastError === null;
-    const verdict = decideWaitIdle(maxMs, startedAt, clock(), fresh ? obs.active : null);
+    const verdict = decideWaitIdle(maxMs, startedAt, monotonicMs(), fresh ? obs.active : null);
     if (verdict.done) return verdict;
     const wait = Math.max(pollMs, monitor.stats.lastDumpCpuMs / share);
-    await pause(Math.min(wait, verdict.recheckInMs), opts.signal);
+    await sleepFor(Math.min(wait, verdict.recheckInMs), opts.signal);
   }
 }

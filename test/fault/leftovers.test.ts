@@ -40,6 +40,42 @@ describe.each(MODES)('leftovers (%s)', (mode) => {
     }
   }, 30_000);
 
+  // CMD ./app.sh or `sh -c 'app; echo done'`: on TERM the shell dies and the real app is left; it
+  // must keep the rest of the stop time (not --orphan-grace, 1 s) to finish, and the init exits as
+  // soon as it has
+  it.skipIf(skip)('shell-form CMD: the app the shell left behind gets until the deadline to finish after its TERM; the init exits as soon as it has', async () => {
+    const dir = tempDir();
+    try {
+      const finished = join(dir.path, 'finished');
+      const ready = join(dir.path, 'ready');
+      // 2.5 s of graceful stop after TERM, well past the 1 s orphan grace
+      const app = `trap "sleep 2.5; echo done > ${finished}; exit 0" TERM; echo > ${ready}; while :; do sleep 0.05; done`;
+      const init = start(mode, ['--', 'sh', '-c', `sh -c '${app}'; echo after`], { timeoutMs: 20_000 });
+      const pid = await init.initPid();
+      await waitFor('app ready', () => readText(ready) !== '');
+      const t0 = Date.now();
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      const took = Date.now() - t0;
+      expect(readText(finished), r.stderr).toBe('done\n');
+      expect(r.stderr).toMatch(/graceful-init: shutdown on SIGTERM, SIGTERM to app at [^,]+, app killed by SIGTERM at [^,]+, leftovers stopped by SIGTERM in (2\.[5-9]|3\.\d)s, exit 143\n$/);
+      expect(took, 'the init exits once the leftover has').toBeLessThan(5000);
+
+      // one that ignores TERM is killed at the deadline, not after the orphan grace
+      const stubborn = `trap "" TERM; echo > ${ready}2; while :; do sleep 0.05; done`;
+      const init2 = start(mode, ['--kill-after', '2500ms', '--', 'sh', '-c', `sh -c '${stubborn}'; echo after`], { timeoutMs: 20_000 });
+      const pid2 = await init2.initPid();
+      await waitFor('app ready', () => readText(`${ready}2`) !== '');
+      const t1 = Date.now();
+      process.kill(pid2, 'SIGTERM');
+      const r2 = await init2.result;
+      expect(Date.now() - t1).toBeGreaterThanOrEqual(2400);
+      expect(r2.stderr).toMatch(/app killed by SIGTERM at [^,]+, leftovers killed at the deadline, 2\.[45]s after SIGTERM, exit 143\n$/);
+    } finally {
+      dir.cleanup();
+    }
+  }, 30_000);
+
   // the deadline's SIGKILL reaches every process at once; one with much memory takes a while to
   // be gone (the kernel frees it), and is not "left over" for that
   it.skipIf(skip)('at the deadline, a process still dying from the SIGKILL is not reported as left over', async () => {
