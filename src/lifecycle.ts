@@ -16,7 +16,7 @@ import { ReapLoop } from './process/reap-loop.js';
 import { dropStartupPagesLater } from './process/executable-pages.js';
 import { sendSignal } from './process/send-signal.js';
 import type { Native } from './reaper/native.js';
-import { summaryLine } from './render.js';
+import { summaryFields, summaryLine } from './render.js';
 import { Shutdown } from './shutdown.js';
 import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
@@ -100,7 +100,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 
   const code = remapStatus(exit.status, options.remapExit);
   const record = stop.summaryRecord;
-  if (record) log.summary(summaryLine(record, exit, exitAtMs, left, code));
+  if (record) log.summary(summaryLine(record, exit, exitAtMs, left, code), summaryFields(record, exit, exitAtMs, left, code));
   await closeStatus(status);
   return code;
 }

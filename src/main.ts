@@ -4,7 +4,7 @@ import { sealProcessStdio } from './output/seal-stdio.js';
 import { inheritedDescriptors } from './process/inherited-fds.js';
 import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
-import { parseInvocation } from './cli/parse.js';
+import { parseInvocation, requestedLogFormat } from './cli/parse.js';
 import { ExitError, UsageError } from './errors.js';
 import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     invocation = parseInvocation(argv, process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    log = createLogger(requestedLogFormat(argv, process.env), 'normal');
     log.error(`${err.message}; ${usageHint()}`);
     return 2;
   }

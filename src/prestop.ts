@@ -3,7 +3,7 @@ import { atMonotonic, monotonicMs } from './clock.js';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
 import { writerFor } from './output/fd-writer.js';
-import { PrefixedLines } from './output/prefixed-lines.js';
+import { PrefixedLines, type LineFormat } from './output/prefixed-lines.js';
 import { appEnvironment } from './process/app-env.js';
 import { loadExeca } from './process/execa-chunk.js';
 import { trackOwned, untrackOwned } from './process/owned-pids.js';
@@ -81,8 +81,10 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
     subprocess.once('exit', () => untrackOwned(pid));
   }
 
-  const prefix = `graceful-init: pre-stop ${index}: `;
-  const streams = [pass(subprocess.stdout, 1, prefix), pass(subprocess.stderr, 2, prefix)];
+  const streams = [
+    pass(subprocess.stdout, 1, log.outputLines(`pre-stop ${index}`, { prestop: index, stream: 'stdout' })),
+    pass(subprocess.stderr, 2, log.outputLines(`pre-stop ${index}`, { prestop: index, stream: 'stderr' })),
+  ];
 
   const ending = await new Promise<Ending>((resolve) => {
     const cancel = atMonotonic(started + timeoutMs, () => resolve({ kind: 'timeout' }));
@@ -144,10 +146,10 @@ interface Passing {
   dropped(): number;
 }
 
-function pass(stream: Readable | null | undefined, fd: 1 | 2, prefix: string): Passing {
+function pass(stream: Readable | null | undefined, fd: 1 | 2, format: LineFormat): Passing {
   const out = writerFor(fd);
   let dropped = 0;
-  const lines = new PrefixedLines(prefix, (chunk) => {
+  const lines = new PrefixedLines(format, (chunk) => {
     if (!out.write(chunk)) dropped += countLines(chunk);
   });
   let finished = false;

@@ -1,6 +1,7 @@
 // The words the init prints about its shutdown: the --check timeline and the one summary line.
 import { formatDuration as d } from './cli/duration.js';
 import { cutText, escapeControl } from './output/bounded-text.js';
+import type { Fields } from './log.js';
 import type { ShutdownPlan } from './plan.js';
 import type { AppExit } from './process/exit-status.js';
 import { describeExit } from './process/exit-status.js';
@@ -75,4 +76,38 @@ export function summaryLine(record: ShutdownRecord, exit: AppExit, exitAtMs: num
   if (leftovers !== 'none') parts.push(`leftovers ${leftovers}`);
   parts.push(`exit ${code}`);
   return oneLine(parts.join(', '));
+}
+
+/** At most this many pre-stop results as values in the JSON summary (the counts cover the rest). */
+const MAX_PRE_STOP_FIELDS = 10;
+
+/**
+ * The summary as values, for the JSON log: what started the shutdown, what each step did and when
+ * (ms since the first stop signal), how the app ended, what it left, the init's exit status.
+ */
+export function summaryFields(record: ShutdownRecord, exit: AppExit, exitAtMs: number, leftovers: string, code: number): Fields {
+  const ms = (n: number | null | undefined) => (n === null || n === undefined ? null : Math.round(n));
+  return {
+    trigger: record.trigger,
+    drainMs: ms(record.drainMs),
+    drainEnd: record.drainEnd,
+    preStop: record.preStop.slice(0, MAX_PRE_STOP_FIELDS).map((p, i) => ({
+      index: i + 1,
+      command: oneLine(p.command, 100),
+      outcome: p.outcome,
+      detail: oneLine(p.detail, 100),
+      ms: ms(p.durationMs),
+    })),
+    preStopCount: record.preStop.length,
+    preStopFailed: record.preStop.filter((p) => p.outcome !== 'ok').length,
+    idleEnd: record.idleEnd,
+    stopSignal: record.stopSent ? record.stopSent.signal : null,
+    stopAtMs: ms(record.stopSent?.atMs),
+    killedAtMs: ms(record.killedAtMs),
+    appExitCode: exit.code,
+    appSignal: exit.signal,
+    appExitAtMs: ms(exitAtMs),
+    leftovers,
+    exitCode: code,
+  };
 }

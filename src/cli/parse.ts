@@ -162,3 +162,28 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   const given = new Set([...fromEnv.given, ...fromArgs.given]);
   return { options, command, warnings: [...unknownVariableWarnings(env), ...unusedOptionWarnings(options, given)] };
 }
+
+/** Does `arg` (an option word) take the next word as its value? */
+function takesNextWord(arg: string): boolean {
+  if (arg.startsWith('--')) return !arg.includes('=') && byLong.get(arg.slice(2))?.value !== undefined;
+  for (let j = 1; j < arg.length; j++) {
+    if (byShort.get(arg[j] as string)?.value) return j === arg.length - 1;
+  }
+  return false;
+}
+
+/**
+ * The log format asked for, read without judging anything else: a bad setting is reported in the
+ * format the rest of the log would have had.
+ */
+export function requestedLogFormat(argv: readonly string[], env: NodeJS.ProcessEnv): 'text' | 'json' {
+  let format = env.GRACEFUL_INIT_LOG_FORMAT;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--' || !arg.startsWith('-') || arg === '-') break;
+    if (arg === '--log-format') format = argv[i + 1];
+    else if (arg.startsWith('--log-format=')) format = arg.slice('--log-format='.length);
+    if (takesNextWord(arg)) i++;
+  }
+  return format?.trim().toLowerCase() === 'json' ? 'json' : 'text';
+}

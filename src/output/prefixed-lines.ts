@@ -1,13 +1,58 @@
 import { MAX_LINE, cutMarker, utf8Prefix } from './bounded-text.js';
 import { MAX_WRITE } from './fd-writer.js';
 
+/** The longest marker there can be: the room a cut line keeps for it. */
+const MARKER_ROOM = cutMarker(Number.MAX_SAFE_INTEGER).length;
+
 /**
- * Turns a byte stream (a pre-stop command's output) into prefixed lines of at most MAX_LINE bytes,
- * handed out in whole-line chunks of at most MAX_WRITE bytes. Memory is bounded whatever the input's
- * shape: a line longer than fits keeps its start and is cut with a marker saying how much was cut.
+ * How one line of a command's output is written: `content` (raw bytes, at most `room`) and how many
+ * bytes of the line were cut before it came here. `render` returns the line with its newline, at most
+ * MAX_LINE bytes, a cut line ending in a marker that says how much was cut.
+ */
+export interface LineFormat {
+  readonly room: number;
+  render(content: Buffer, cutBytes: number): Buffer;
+}
+
+/** `prefix` + the line (+ marker): the text log's form. */
+export function prefixedText(prefix: string): LineFormat {
+  const head = utf8Prefix(Buffer.from(prefix), MAX_LINE / 4);
+  return {
+    room: MAX_LINE - head.length - 1 - MARKER_ROOM,
+    render: (content, cutBytes) => Buffer.concat([head, content, Buffer.from(`${cutBytes > 0 ? cutMarker(cutBytes) : ''}\n`)]),
+  };
+}
+
+/**
+ * Any form whose length the line's bytes do not decide alone (JSON escapes them): `shape` writes the
+ * line's text; while the result is too long, the kept part is shortened by what is over, the marker
+ * counting every byte not written.
+ */
+export function fittedLines(shape: (text: string) => string): LineFormat {
+  return {
+    room: MAX_LINE - 1 - MARKER_ROOM,
+    render(content, cutBytes) {
+      let keep = content.length;
+      for (;;) {
+        const kept = utf8Prefix(content, keep);
+        const cut = cutBytes + content.length - kept.length;
+        const line = Buffer.from(`${shape(kept.toString() + (cut > 0 ? cutMarker(cut) : ''))}\n`);
+        const over = line.length - MAX_LINE;
+        if (over <= 0 || kept.length === 0) return over <= 0 ? line : Buffer.from(`${shape(cutMarker(cutBytes + content.length))}\n`);
+        keep = kept.length - over;
+      }
+    },
+  };
+}
+
+/**
+ * Turns a byte stream (a pre-stop command's output) into lines of at most MAX_LINE bytes in the
+ * given format, handed out in whole-line chunks of at most MAX_WRITE bytes. Memory is bounded
+ * whatever the input's shape: a line longer than fits keeps its start and is cut with a marker
+ * saying how much was cut.
  */
 export class PrefixedLines {
-  private readonly prefix: Buffer;
+  private readonly format: LineFormat;
   private readonly line: Buffer;
   private lineLen = 0;
   /** bytes of the current line beyond what it can hold */
@@ -18,12 +63,11 @@ export class PrefixedLines {
   cutLines = 0;
 
   constructor(
-    prefix: string,
+    format: string | LineFormat,
     private readonly emit: (chunk: Buffer) => void,
   ) {
-    this.prefix = utf8Prefix(Buffer.from(prefix), MAX_LINE / 4);
-    // room for the prefix, the newline and the longest marker
-    this.line = Buffer.alloc(MAX_LINE - this.prefix.length - 1 - cutMarker(Number.MAX_SAFE_INTEGER).length);
+    this.format = typeof format === 'string' ? prefixedText(format) : format;
+    this.line = Buffer.alloc(this.format.room);
   }
 
   push(chunk: Buffer): void {
@@ -51,20 +95,16 @@ export class PrefixedLines {
 
   private finishLine(): void {
     let content = this.line.subarray(0, this.lineLen);
-    let marker = '';
     if (this.cutBytes > 0) {
       // never leave half a character before the marker
       const whole = withoutPartialChar(content);
       this.cutBytes += content.length - whole.length;
       content = whole;
-      marker = cutMarker(this.cutBytes);
       this.cutLines++;
     }
-    const size = this.prefix.length + content.length + marker.length + 1;
-    if (this.batchLen + size > this.batch.length) this.flush();
-    this.batchLen += this.prefix.copy(this.batch, this.batchLen);
-    this.batchLen += content.copy(this.batch, this.batchLen);
-    this.batchLen += this.batch.write(`${marker}\n`, this.batchLen);
+    const rendered = this.format.render(content, this.cutBytes);
+    if (this.batchLen + rendered.length > this.batch.length) this.flush();
+    this.batchLen += rendered.copy(this.batch, this.batchLen);
     this.lineLen = 0;
     this.cutBytes = 0;
   }

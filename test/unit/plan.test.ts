@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultOptions, type Options } from '../../src/cli/options.js';
 import { planShutdown, rewriteSignal } from '../../src/plan.js';
-import { describePlan, oneLine, summaryLine } from '../../src/render.js';
+import { describePlan, oneLine, summaryFields, summaryLine } from '../../src/render.js';
+import { jsonLine } from '../../src/log.js';
+import { MAX_LINE } from '../../src/output/bounded-text.js';
 import { FORWARDED_SIGNALS, IGNORED_SIGNALS } from '../../src/signals.js';
 import { remapStatus, fromNode, fromWaitStatus } from '../../src/process/exit-status.js';
 import { resolveCommand } from '../../src/process/resolve-command.js';
@@ -62,6 +64,20 @@ describe('planShutdown', () => {
     const line = summaryLine(record, { status: 0, code: 0, signal: null }, 5, 'none', 0);
     expect(line).toMatch(/pre-stop 3000 commands: 2999 ok, first not ok: 8 failed \(exit 1\)/);
     expect(line.length).toBeLessThan(1000);
+  });
+
+  it('gives the JSON summary what happened as values, bounded however many pre-stop commands ran', () => {
+    const record = {
+      trigger: 'SIGTERM', drainMs: 2004, drainEnd: null, idleEnd: null, stopSent: { signal: 'SIGQUIT' as const, atMs: 2100.4 }, killedAtMs: null,
+      preStop: Array.from({ length: 3000 }, (_, i) => ({ command: `nginx -s quit ${'x'.repeat(300)}`, outcome: i === 7 ? 'failed' as const : 'ok' as const, detail: 'exit 1', durationMs: 40, cutLines: 0, droppedLines: 0 })),
+    };
+    const fields = summaryFields(record, { status: 0, code: 0, signal: null }, 2500, 'none', 0);
+    expect(fields).toMatchObject({ trigger: 'SIGTERM', drainMs: 2004, stopSignal: 'SIGQUIT', stopAtMs: 2100, killedAtMs: null, appExitCode: 0, appSignal: null, appExitAtMs: 2500, leftovers: 'none', exitCode: 0, preStopCount: 3000, preStopFailed: 1 });
+    expect(fields.preStop).toHaveLength(10);
+    expect((fields.preStop as { command: string }[])[0]?.command).toMatch(/^nginx -s quit x+\.\.\.\[\d+ bytes cut\]$/);
+    const line = jsonLine('info', summaryLine(record, { status: 0, code: 0, signal: null }, 2500, 'none', 0), fields);
+    expect(Buffer.byteLength(line)).toBeLessThan(MAX_LINE);
+    expect((JSON.parse(line) as { preStop: unknown[] }).preStop).toHaveLength(10);
   });
 
   it('rewrites forwarded signals', () => {
