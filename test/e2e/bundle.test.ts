@@ -1,44 +1,26 @@
 // The portable bundle (npm run bundle) as PID 1 of a scratch-like container: a root that holds only
 // the unpacked tarball and a static busybox, mounted read-only, with and without /proc, no /tmp.
-// Runs on the real tarball; needs root, unshare and Debian's busybox-static (in CI: must run).
+// What every form must do (exit codes, forwarding, reaping, the shutdown sequence) runs in
+// test/e2e/forms.test.ts, the bundle included; here, what is the bundle's own: its layout, no /proc,
+// a non-root user, no reaper, arm64. Runs on the real tarball; needs root, unshare and Debian's
+// busybox-static (in CI: must run).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ensureBundle, killTree, type Bundle, pid1Available, readText, sleep, tempDir, waitFor } from './harness.js';
-
-const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
-const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
-const isStatic = (file: string) => !spawnSync('readelf', ['-lW', file], { encoding: 'utf8' }).stdout.includes('INTERP');
+import { ROOT, ensureBundle, killTree, type Bundle, pid1Available, readText, sleep, waitFor } from './harness.js';
+import { BUNDLE_INIT as INIT, ENTER, IMAGE_ENV, PACKAGE_VERSION, UNSHARE, bundleRootMissing, childrenOfAllThreads, makeScratchRoot, type ScratchRoot } from './forms.js';
 
 function requirements(): boolean {
   if (!pid1Available()) return false; // throws under CI
-  const ok = BUSYBOX !== undefined && isStatic(BUSYBOX) && spawnSync('sh', ['-c', 'command -v patchelf && command -v chroot'], { stdio: 'ignore' }).status === 0;
-  if (!ok && process.env.CI === 'true') {
-    throw new Error('CI=true but the bundle tests cannot run: they need a static /bin/busybox (busybox-static), patchelf and chroot');
-  }
-  return ok;
+  const missing = bundleRootMissing();
+  if (missing && process.env.CI === 'true') throw new Error(`CI=true but the bundle tests cannot run: they need ${missing}`);
+  return missing === null;
 }
 const canRun = requirements();
 
-/** What a scratch image gets from Docker: a PATH, a HOME, nothing else; no TMPDIR. */
-const IMAGE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' };
-const INIT = '/opt/graceful-init/bin/graceful-init';
-
-// Runs as PID 1 of the new namespaces (host tools, before chroot): bind the root onto itself,
-// make that read-only, mount /proc and /dev/null only when asked, then become the init inside it.
-const ENTER = [
-  'set -e',
-  'root=$1; proc=$2; devnull=$3; user=$4; shift 4',
-  'mount --bind "$root" "$root"',
-  'mount -o remount,bind,ro "$root"',
-  'if [ "$devnull" = 1 ]; then mount --bind /dev/null "$root/dev/null"; fi',
-  'if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi',
-  'exec chroot ${user:+--userspec=$user} "$root" "$@"',
-].join('\n');
-
 let bundle: Bundle;
-let scratch: { path: string; cleanup(): void };
+let scratch: ScratchRoot;
 let rootDir: string;
 const running = new Set<ChildProcess>();
 
@@ -54,7 +36,7 @@ interface RootOptions {
   devNull?: boolean;
   timeoutMs?: number;
   /** another root than the x64 one */
-  root?: string;
+  root?: ScratchRoot;
   /** what runs the init: [] natively, [qemu] for another architecture */
   runner?: string[];
   /** uid:gid to run as (as a distroless :nonroot image does) */
@@ -65,8 +47,8 @@ function startInRoot(withProc: boolean, initArgs: string[], opts: RootOptions = 
   const child = spawn(
     UNSHARE,
     [
-      ...['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter'],
-      ...[opts.root ?? rootDir, withProc ? '1' : '0', opts.devNull ? '1' : '0', opts.user ?? '', ...(opts.runner ?? []), INIT, ...initArgs],
+      ...['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', (opts.root ?? scratch).enter],
+      ...[(opts.root ?? scratch).path, withProc ? '1' : '0', opts.devNull ? '1' : '0', opts.user ?? '', ...(opts.runner ?? []), INIT, ...initArgs],
     ],
     { env: IMAGE_ENV, stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -99,34 +81,12 @@ function startInRoot(withProc: boolean, initArgs: string[], opts: RootOptions = 
   return { child, initPid, stdout: () => stdout, result };
 }
 
-/** Children of every thread of `pid` (an orphan is reparented to one thread of the reaper). */
-function childrenOfAllThreads(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  return tasks.flatMap((tid) => readText(`/proc/${pid}/task/${tid}/children`).trim().split(/\s+/).filter(Boolean).map(Number));
-}
-
-const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8');
-
 describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)', () => {
   beforeAll(() => {
     // made before the run (test/global-setup.ts) from the build the other tests use
     bundle = ensureBundle();
-
-    scratch = tempDir();
-    rootDir = join(scratch.path, 'root');
-    mkdirSync(join(rootDir, 'bin'), { recursive: true });
-    mkdirSync(join(rootDir, 'proc'));
-    mkdirSync(join(rootDir, 'dev'));
-    writeFileSync(join(rootDir, 'dev', 'null'), ''); // a mount point, for the tests that need /dev/null
-    const untar = spawnSync('tar', ['-xzf', join(ROOT, bundle.tarball), '-C', rootDir], { encoding: 'utf8' });
-    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
-    copyFileSync(BUSYBOX as string, join(rootDir, 'bin', 'busybox'));
-    for (const applet of ['sh', 'sleep', 'touch', 'echo', 'cat', 'kill', 'id']) symlinkSync('busybox', join(rootDir, 'bin', applet));
+    scratch = makeScratchRoot(join(ROOT, bundle.tarball), ['sh', 'sleep', 'touch', 'echo', 'cat', 'kill', 'id']);
+    rootDir = scratch.path;
   }, 180_000);
 
   afterEach(() => {
@@ -134,14 +94,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     running.clear();
   });
 
-  afterAll(async () => {
-    if (!scratch) return;
-    // The mounts lived in private mount namespaces: gone with their processes. Check, then remove.
-    await waitFor('the namespaces to go away', () => !hostMounts().includes(scratch.path), 5000).catch(() => {
-      spawnSync('umount', ['-R', '-l', rootDir]);
-    });
-    scratch.cleanup();
-  });
+  afterAll(() => scratch?.cleanup());
 
   it('holds only the bundle and busybox, and the tarball unpacks under /opt/graceful-init', () => {
     expect(readdirSync(rootDir).sort()).toEqual(['bin', 'dev', 'opt', 'proc']);
@@ -174,13 +127,19 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
       expect(r.code).toBe(3);
     });
 
-    it('reports a death by signal as 128+N', async () => {
+    it('says it is the bundle in --version', async () => {
+      const r = await startInRoot(withProc, ['--version']).result;
+      expect(r.stdout).toMatch(new RegExp(`^graceful-init ${PACKAGE_VERSION.replaceAll('.', '\\.')} \\(bundle, node v24\\.[\\d.]+\\)\n$`));
+    });
+
+    // with /proc: in the suite every form runs (test/e2e/forms.test.ts)
+    it.skipIf(withProc)('reports a death by signal as 128+N', async () => {
       const r = await startInRoot(withProc, ['--', '/bin/sh', '-c', 'kill -KILL $$']).result;
       expect(r.timedOut).toBe(false);
       expect(r.code).toBe(137);
     });
 
-    it('forwards signals to the app and stops it with the received stop signal', async () => {
+    it.skipIf(withProc)('forwards signals to the app and stops it with the received stop signal', async () => {
       const app = [
         "trap 'echo got=USR1' USR1",
         "trap 'echo got=HUP' HUP",
@@ -202,7 +161,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
       expect(r.code).toBe(42);
     });
 
-    it('reaps the orphans the app leaves behind while the app runs', async () => {
+    it.skipIf(withProc)('reaps the orphans the app leaves behind while the app runs', async () => {
       // Each inner shell starts a sleep in the background and exits: the sleep is reparented to
       // PID 1 (the init) and, when it ends, stays a zombie unless the init collects it. (busybox sh
       // needs /dev/null for a background job, as any image has.)
@@ -247,13 +206,11 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
   it('refuses to start as PID 1 when no reaper can be loaded, in one line that names the fix', async () => {
     // Sanity check of the test itself: with the addon hidden and a read-only root, the embedded copy
     // cannot be loaded either, so "native reaper loaded" above really came from ../lib.
-    const enter = ENTER.replace(
-      'if [ "$proc" = 1 ]',
-      'mount --bind /dev/null "$root/opt/graceful-init/lib/reaper.node"; if [ "$proc" = 1 ]',
-    );
+    const enter = `${scratch.enter}.no-reaper`;
+    writeFileSync(enter, ENTER.replace('if [ "$proc" = 1 ]', 'mount --bind /dev/null "$root/opt/graceful-init/lib/reaper.node"; if [ "$proc" = 1 ]'));
     const child = spawn(
       UNSHARE,
-      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', enter, 'enter', rootDir, '1', '0', '', INIT, '-q', '--', '/bin/sh', '-c', 'echo app ran; exit 5'],
+      ['--pid', '--fork', '--mount', '--propagation', 'private', '--kill-child', '--', '/bin/sh', enter, rootDir, '1', '0', '', INIT, '-q', '--', '/bin/sh', '-c', 'echo app ran; exit 5'],
       { env: IMAGE_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.add(child);
@@ -275,20 +232,11 @@ const QEMU = ['/usr/bin/qemu-aarch64-static'].find(existsSync);
 const ARM64_BUILT = existsSync(join(ROOT, 'dist', 'linux-arm64', 'graceful-init'));
 
 describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user (optional: npm run build:arm64)', () => {
-  let arm64Root: string;
-  let arm64Scratch: { path: string; cleanup(): void } | undefined;
+  let arm64Root: ScratchRoot | undefined;
   const runner = ['/bin/qemu-aarch64-static'];
 
   beforeAll(() => {
-    const arm64 = ensureBundle('arm64');
-    arm64Scratch = tempDir();
-    arm64Root = join(arm64Scratch.path, 'root');
-    for (const d of ['bin', 'proc', 'dev']) mkdirSync(join(arm64Root, d), { recursive: true });
-    const untar = spawnSync('tar', ['-xzf', join(ROOT, arm64.tarball), '-C', arm64Root], { encoding: 'utf8' });
-    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
-    copyFileSync(BUSYBOX as string, join(arm64Root, 'bin', 'busybox'));
-    copyFileSync(QEMU as string, join(arm64Root, 'bin', 'qemu-aarch64-static'));
-    for (const applet of ['sh', 'sleep']) symlinkSync('busybox', join(arm64Root, 'bin', applet));
+    arm64Root = makeScratchRoot(join(ROOT, ensureBundle('arm64').tarball), ['sh', 'sleep'], { 'bin/qemu-aarch64-static': QEMU as string });
   }, 180_000);
 
   afterEach(() => {
@@ -296,17 +244,10 @@ describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user 
     running.clear();
   });
 
-  afterAll(async () => {
-    if (!arm64Scratch) return;
-    const path = arm64Scratch.path;
-    await waitFor('the namespaces to go away', () => !hostMounts().includes(path), 5000).catch(() => {
-      spawnSync('umount', ['-R', '-l', arm64Root]);
-    });
-    arm64Scratch.cleanup();
-  });
+  afterAll(() => arm64Root?.cleanup());
 
   it('is an arm64 executable with its own arm64 loader', () => {
-    const header = spawnSync('readelf', ['-hlW', join(arm64Root, INIT)], { encoding: 'utf8' }).stdout;
+    const header = spawnSync('readelf', ['-hlW', join((arm64Root as ScratchRoot).path, INIT)], { encoding: 'utf8' }).stdout;
     expect(header).toMatch(/Machine:\s+AArch64/);
     expect(header).toContain('[Requesting program interpreter: /opt/graceful-init/lib/ld-linux-aarch64.so.1]');
   });
@@ -318,7 +259,7 @@ describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user 
       'echo ready',
       'while :; do sleep 0.05; done',
     ].join('; ');
-    const init = startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', app], { root: arm64Root, runner, timeoutMs: 30_000 });
+    const init = startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', app], { root: arm64Root as ScratchRoot, runner, timeoutMs: 30_000 });
     const pid = await init.initPid();
     await waitFor('the app to be ready', () => init.stdout().includes('ready'), 20_000);
     process.kill(pid, 'SIGUSR1');

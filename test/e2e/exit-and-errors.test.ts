@@ -88,7 +88,7 @@ describe('usage errors', () => {
     expect(help.stdout.toString()).toMatch(/Usage: graceful-init/);
     expect(help.stdout.toString()).toMatch(/GRACEFUL_INIT_DRAIN_DELAY/);
     const version = await run('child', ['--version']);
-    expect(version.stdout.toString()).toMatch(/^graceful-init \d+\.\d+\.\d+ \(node v24\.\d+\.\d+\)\n$/);
+    expect(version.stdout.toString()).toMatch(/^graceful-init \d+\.\d+\.\d+ \(single executable, node v24\.\d+\.\d+\)\n$/);
   });
 
   it('the first non-option is the app, without --', async () => {

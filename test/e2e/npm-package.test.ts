@@ -1,23 +1,22 @@
 // The npm package (npm install -g graceful-init / npx): `npm pack`, installed into a private prefix,
-// run by the system `node` (here the pinned Node 24, first in PATH) through bin/graceful-init.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+// run by the image's `node` (here the pinned Node 24, first in PATH) through bin/graceful-init. What
+// every form must do runs on each admitted Node major in test/e2e/forms.test.ts; here, what is the
+// npm package's own: what it ships, the entry script, NODE_OPTIONS, a node too old.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appEnvironment, APP_NODE_OPTIONS } from '../../src/process/app-env.js';
-import { ROOT, cleanEnv, descendantsOf, readText, tempDir, waitFor } from './harness.js';
-
-const NODE_BIN = join(ROOT, 'node_modules', '.bin');
+import { cleanEnv, killTree, readText, tempDir, waitFor } from './harness.js';
+import { npmInstall, npmPath, packTarball, testedNode, type NpmInstall } from './forms.js';
 
 let tmp: { path: string; cleanup(): void };
-let prefix: string;
+let install: NpmInstall;
 let installed: string; // <prefix>/bin/graceful-init, the link npm made
-let packageDir: string;
 const running = new Set<ChildProcess>();
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const base = cleanEnv();
-  return { ...base, PATH: `${NODE_BIN}:${join(prefix ?? '', 'bin')}:${base.PATH ?? '/usr/bin:/bin'}`, ...extra };
+  return { ...cleanEnv(), PATH: npmPath(install), ...extra };
 }
 
 interface Run {
@@ -37,7 +36,7 @@ function start(args: string[], environment: NodeJS.ProcessEnv, timeoutMs = 15_00
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    kill(child);
+    killTree(child);
   }, timeoutMs);
   const result = new Promise<Awaited<Run['result']>>((resolve) => {
     child.on('close', (code, signal) => {
@@ -49,70 +48,29 @@ function start(args: string[], environment: NodeJS.ProcessEnv, timeoutMs = 15_00
   return { child, stdout: () => stdout, result };
 }
 
-function kill(child: ChildProcess): void {
-  if (!child.pid) return;
-  for (const pid of [...descendantsOf(child.pid).reverse(), child.pid]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-function npm(args: string[], cwd: string): string {
-  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd,
-    env: env({ npm_config_update_notifier: 'false' }),
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}`);
-  return r.stdout;
-}
-
 describe('npm package: bin/graceful-init on the system node', () => {
   beforeAll(() => {
-    for (const f of ['dist/graceful-init.cjs', 'dist/reaper.node']) {
-      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: npm run build first`);
-    }
     tmp = tempDir();
-    prefix = join(tmp.path, 'prefix');
-    // --ignore-scripts: prepack would rebuild the binary that the other tests are running
-    const packed = npm(['pack', '--ignore-scripts', '--pack-destination', tmp.path], ROOT).trim().split('\n').pop() as string;
-    npm(['install', '-g', '--prefix', prefix, '--prefer-offline', join(tmp.path, packed)], tmp.path);
-    installed = join(prefix, 'bin', 'graceful-init');
-    packageDir = join(prefix, 'lib', 'node_modules', 'graceful-init');
-  }, 120_000);
+    install = npmInstall(packTarball(tmp.path), testedNode(24), join(tmp.path, 'prefix'));
+    installed = join(install.prefix, 'bin', 'graceful-init');
+  }, 300_000);
 
   afterEach(() => {
-    for (const child of running) kill(child);
+    for (const child of running) killTree(child);
     running.clear();
   });
 
   afterAll(() => tmp?.cleanup());
 
   it('installs a linked entry and ships only what it needs (not the 100 MB executable)', () => {
-    expect(realpathSync(installed)).toBe(realpathSync(join(packageDir, 'bin', 'graceful-init')));
-    expect(readdirSync(join(packageDir, 'dist')).sort()).toEqual(['graceful-init.cjs', 'reaper.node']);
-    expect(readFileSync(join(packageDir, 'bin', 'graceful-init'), 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
+    expect(realpathSync(installed)).toBe(realpathSync(join(install.packageDir, 'bin', 'graceful-init')));
+    expect(readdirSync(join(install.packageDir, 'dist')).sort()).toEqual(['execa.cjs', 'graceful-init.cjs', 'reaper.node']);
+    expect(readdirSync(install.packageDir).sort()).toEqual(['CHANGELOG.md', 'README.md', 'bin', 'dist', 'package.json']);
+    expect(readFileSync(join(install.packageDir, 'bin', 'graceful-init'), 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
   });
 
-  it('runs the app, passes its exit code on and loads the reaper shipped in the package', async () => {
-    const r = await start(['-v', '--require-reaper', '--', 'sh', '-c', 'exit 7'], env()).result;
-    expect(r.timedOut).toBe(false);
-    expect(r.stderr).toContain(`native reaper loaded (from=${realpathSync(join(packageDir, 'dist', 'reaper.node'))})`);
-    expect(r.code).toBe(7);
-  });
-
-  it('forwards signals (USR1 too: no inspector starts in the init) and stops the app', async () => {
-    const app = [
-      "trap 'echo got=USR1' USR1",
-      "trap 'echo got=TERM; exit 42' TERM",
-      'echo ready',
-      'while :; do sleep 0.05; done',
-    ].join('; ');
-    const run = start(['--', 'sh', '-c', app], env());
+  it('loads the reaper shipped in the package; the process started is node itself, with no inspector on USR1', async () => {
+    const run = start(['-v', '--require-reaper', '--', 'sh', '-c', "trap 'echo got=USR1' USR1; echo ready; while :; do sleep 0.05; done"], env());
     await waitFor('the app to be ready', () => run.stdout().includes('ready'));
     // the entry exec'd node: the process we started is the init itself
     expect(readText(`/proc/${run.child.pid}/cmdline`)).toContain('graceful-init.cjs');
@@ -120,9 +78,21 @@ describe('npm package: bin/graceful-init on the system node', () => {
     await waitFor('USR1 to reach the app', () => run.stdout().includes('got=USR1'));
     process.kill(run.child.pid as number, 'SIGTERM');
     const r = await run.result;
-    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['ready', 'got=USR1', 'got=TERM']);
+    expect(r.stderr).toContain(`native reaper loaded (from=${realpathSync(join(install.packageDir, 'dist', 'reaper.node'))})`);
     expect(r.stderr).not.toMatch(/Debugger listening|inspector/i);
-    expect(r.code).toBe(42);
+    expect(r.code).toBe(143);
+  });
+
+  it.each(['v20.20.2', 'v22.13.1', 'v18.20.8'])('on node %s (no --disable-sigusr1): one line naming the versions it needs, exit 2, no app', async (version) => {
+    // a node that answers --version and fails as that node fails on the init's flags
+    const fakeBin = join(tmp.path, `fake-${version}`);
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(join(fakeBin, 'node'), `#!/bin/sh\n[ "$1" = --version ] && { echo ${version}; exit 0; }\necho "$0: bad option: --disable-sigusr1" >&2; exit 9\n`);
+    chmodSync(join(fakeBin, 'node'), 0o755);
+    const r = await start(['--', 'sh', '-c', 'echo app-started'], env({ PATH: `${fakeBin}:${join(install.prefix, 'bin')}:/usr/bin:/bin` })).result;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`graceful-init: the npm package needs Node.js 22.14+, 24 or 26 (this node is ${version}): upgrade node, or use the single executable or the bundle, which bring their own\n`);
   });
 
   describe('NODE_OPTIONS belongs to the app', () => {
