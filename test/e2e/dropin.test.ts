@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, FIXTURES, MODES, type Mode, cleanEnv, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor } from './harness.js';
+import { BINARY, MODES, SIGNAL_LOGGER, type Mode, cleanEnv, killAll, pid1Available, readText, run, sleep, start, tempDir, underSignalLogger, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -82,7 +82,7 @@ describe.each(MODES)('drop-in for tini (%s)', (mode) => {
   });
 });
 
-const LOGGER = join(FIXTURES, 'signal-logger.sh');
+const LOGGER = SIGNAL_LOGGER;
 const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 // Swapping tini or dumb-init for graceful-init in an ENTRYPOINT keeps its flags and variables' meaning.
@@ -122,21 +122,18 @@ describe.each(MODES)("tini's and dumb-init's flags and variables (%s)", (mode) =
   });
 
   it.skipIf(skip)("rewrites with dumb-init's numbers (-r 15:3 --rewrite 10:12): the stop signal and forwarded ones alike", async () => {
-    const dir = tempDir();
-    try {
-      const log = join(dir.path, 'signals');
-      const init = start(mode, ['-r', '15:3', '--rewrite', '10:12', '--', LOGGER, log, 'QUIT']);
-      const pid = await init.initPid();
-      await waitFor('ready', () => lines(log).includes('ready'));
-      process.kill(pid, 'SIGUSR1');
-      await waitFor('USR2', () => lines(log).includes('USR2'));
-      process.kill(pid, 'SIGTERM');
-      const r = await init.result;
-      expect(lines(log)).toEqual(['ready', 'USR2', 'QUIT']);
-      expect(r.code).toBe(0);
-    } finally {
-      dir.cleanup();
-    }
+    const { logged, result } = await underSignalLogger(
+      mode,
+      ['-r', '15:3', '--rewrite', '10:12'],
+      async (pid, sofar) => {
+        process.kill(pid, 'SIGUSR1');
+        await waitFor('USR2', () => sofar().includes('USR2'));
+        process.kill(pid, 'SIGTERM');
+      },
+      'QUIT',
+    );
+    expect(logged).toEqual(['ready', 'USR2', 'QUIT']);
+    expect(result.code).toBe(0);
   });
 
   it.skipIf(skip)("tini's -w: a warning for each process reaped that is not the app; none without it", async () => {

@@ -179,6 +179,35 @@ export function readText(file: string): string {
 
 export const MODES: Mode[] = ['pid1', 'child'];
 
+/** The app that logs every signal it gets, one name a line (test/fixtures/signal-logger.sh). */
+export const SIGNAL_LOGGER = join(FIXTURES, 'signal-logger.sh');
+
+/**
+ * The signal logger as the app under the init (`args` before `--`), ending on `stopOn` (TERM by
+ * default). Once it is ready, `act` gets the init's pid and what the app has logged so far, and sends
+ * what the test needs; the result is what the app logged and how the init ended.
+ */
+export async function underSignalLogger(
+  mode: Mode,
+  args: string[],
+  act: (pid: number, logged: () => string[]) => Promise<void>,
+  stopOn?: string,
+): Promise<{ logged: string[]; result: Result }> {
+  const dir = tempDir();
+  try {
+    const log = join(dir.path, 'signals');
+    const logged = () => readText(log).split('\n').filter(Boolean);
+    const init = start(mode, [...args, '--', SIGNAL_LOGGER, log, ...(stopOn ? [stopOn] : [])]);
+    const pid = await init.initPid();
+    await waitFor('the app to be ready', () => logged().includes('ready'));
+    await act(pid, logged);
+    const result = await init.result;
+    return { logged: logged(), result };
+  } finally {
+    dir.cleanup();
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (bound and released; good enough for tests that start at once). */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');

@@ -2,13 +2,9 @@
 // warnings, its debug lines, a pre-stop command's output (with the command's index and stream) and
 // the summary with what happened as values.
 import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { FIXTURES, MODES, cleanEnv, killAll, pid1Available, readText, run, start, tempDir, waitFor } from './harness.js';
+import { MODES, cleanEnv, killAll, pid1Available, run, underSignalLogger } from './harness.js';
 
 afterEach(killAll);
-
-const LOGGER = join(FIXTURES, 'signal-logger.sh');
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 type Entry = Record<string, unknown> & { time: string; level: string; logger: string; msg: string };
 
@@ -32,56 +28,46 @@ describe.each(MODES)('--log-format json (%s)', (mode) => {
   const skip = mode === 'pid1' && !pid1Available();
 
   it.skipIf(skip)('a whole shutdown with a pre-stop command that prints: every line is one JSON object', async () => {
-    const dir = tempDir();
-    try {
-      const log = join(dir.path, 'signals');
-      // --drain-min without --drain-quiet: a warning at start
-      const args = ['--log-format', 'json', '-v', '--drain-min', '1s', '--drain-delay', '200ms', '--pre-stop', PRE_STOP, '--pre-stop-wait', '0', '--', LOGGER, log];
-      const init = start(mode, args);
-      const pid = await init.initPid();
-      await waitFor('the app to be ready', () => lines(log).includes('ready'));
-      process.kill(pid, 'SIGTERM');
-      const r = await init.result;
-      expect(r.code).toBe(0);
-      // the app writes nothing: everything on either stream is the init's
-      const err = parseAll(r.stderr);
-      const out = parseAll(r.stdout.toString());
+    // --drain-min without --drain-quiet: a warning at start
+    const args = ['--log-format', 'json', '-v', '--drain-min', '1s', '--drain-delay', '200ms', '--pre-stop', PRE_STOP, '--pre-stop-wait', '0'];
+    const { result: r } = await underSignalLogger(mode, args, async (pid) => void process.kill(pid, 'SIGTERM'));
+    expect(r.code).toBe(0);
+    // the app writes nothing: everything on either stream is the init's
+    const err = parseAll(r.stderr);
+    const out = parseAll(r.stdout.toString());
 
-      expect(err[0]).toMatchObject({ level: 'warn', msg: '--drain-min does nothing without --drain-quiet DUR (a fixed drain lasts --drain-delay)' });
-      expect(err.some((e) => e.level === 'debug' && /^spawned /.test(e.msg))).toBe(true);
+    expect(err[0]).toMatchObject({ level: 'warn', msg: '--drain-min does nothing without --drain-quiet DUR (a fixed drain lasts --drain-delay)' });
+    expect(err.some((e) => e.level === 'debug' && /^spawned /.test(e.msg))).toBe(true);
 
-      expect(out.map(({ msg, prestop, stream }) => ({ msg: msg.slice(0, 20), prestop, stream }))).toEqual([
-        { msg: 'to-stdout', prestop: 1, stream: 'stdout' },
-        { msg: 'x'.repeat(20), prestop: 1, stream: 'stdout' },
-      ]);
-      const long = out[1] as Entry;
-      expect(long.msg).toMatch(/^x+\.\.\.\[\d+ bytes cut\]$/);
-      expect(Number(/\[(\d+) bytes cut\]/.exec(long.msg)?.[1]) + (long.msg.match(/x/g)?.length ?? 0)).toBe(9000);
-      expect(err.filter((e) => e.prestop === 1)).toEqual([expect.objectContaining({ msg: 'tab\there "q"', prestop: 1, stream: 'stderr' })]);
+    expect(out.map(({ msg, prestop, stream }) => ({ msg: msg.slice(0, 20), prestop, stream }))).toEqual([
+      { msg: 'to-stdout', prestop: 1, stream: 'stdout' },
+      { msg: 'x'.repeat(20), prestop: 1, stream: 'stdout' },
+    ]);
+    const long = out[1] as Entry;
+    expect(long.msg).toMatch(/^x+\.\.\.\[\d+ bytes cut\]$/);
+    expect(Number(/\[(\d+) bytes cut\]/.exec(long.msg)?.[1]) + (long.msg.match(/x/g)?.length ?? 0)).toBe(9000);
+    expect(err.filter((e) => e.prestop === 1)).toEqual([expect.objectContaining({ msg: 'tab\there "q"', prestop: 1, stream: 'stderr' })]);
 
-      const summary = err.at(-1) as Entry;
-      expect(summary).toMatchObject({
-        level: 'info',
-        msg: expect.stringMatching(/^shutdown on SIGTERM, drain [\d.]+m?s, pre-stop 1 ok in [\d.]+m?s, SIGTERM to app at [\d.]+m?s, app exited with 0 at [\d.]+m?s, exit 0$/),
-        trigger: 'SIGTERM',
-        drainMs: expect.any(Number),
-        preStop: [{ index: 1, command: expect.stringMatching(/^sh -c /), outcome: 'ok', detail: 'exit 0', ms: expect.any(Number) }],
-        preStopCount: 1,
-        preStopFailed: 0,
-        stopSignal: 'SIGTERM',
-        stopAtMs: expect.any(Number),
-        killedAtMs: null,
-        appExitCode: 0,
-        appSignal: null,
-        appExitAtMs: expect.any(Number),
-        leftovers: expect.any(String),
-        exitCode: 0,
-      });
-      expect(summary.drainMs as number).toBeGreaterThanOrEqual(190);
-      expect(summary.stopAtMs as number).toBeGreaterThanOrEqual(summary.drainMs as number);
-    } finally {
-      dir.cleanup();
-    }
+    const summary = err.at(-1) as Entry;
+    expect(summary).toMatchObject({
+      level: 'info',
+      msg: expect.stringMatching(/^shutdown on SIGTERM, drain [\d.]+m?s, pre-stop 1 ok in [\d.]+m?s, SIGTERM to app at [\d.]+m?s, app exited with 0 at [\d.]+m?s, exit 0$/),
+      trigger: 'SIGTERM',
+      drainMs: expect.any(Number),
+      preStop: [{ index: 1, command: expect.stringMatching(/^sh -c /), outcome: 'ok', detail: 'exit 0', ms: expect.any(Number) }],
+      preStopCount: 1,
+      preStopFailed: 0,
+      stopSignal: 'SIGTERM',
+      stopAtMs: expect.any(Number),
+      killedAtMs: null,
+      appExitCode: 0,
+      appSignal: null,
+      appExitAtMs: expect.any(Number),
+      leftovers: expect.any(String),
+      exitCode: 0,
+    });
+    expect(summary.drainMs as number).toBeGreaterThanOrEqual(190);
+    expect(summary.stopAtMs as number).toBeGreaterThanOrEqual(summary.drainMs as number);
   });
 });
 

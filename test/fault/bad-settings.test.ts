@@ -32,19 +32,24 @@ const cases = OPTION_TABLE.flatMap((spec) => {
   ];
 });
 
+/** The init given `args` and `env`: one line on stderr matching `message`, exit 2, and the app never ran. */
+async function expectRefused(args: string[], env: NodeJS.ProcessEnv, message: RegExp): Promise<void> {
+  const dir = tempDir();
+  try {
+    const marker = join(dir.path, 'ran');
+    const r = await run('child', [...args, '--', 'sh', '-c', `touch ${marker}`], { env: cleanEnv(env) });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(marker)).toBe(false);
+  } finally {
+    dir.cleanup();
+  }
+}
+
 describe('bad settings', () => {
   it.each(cases)('$name: one line, exit 2, the app never starts', async ({ args, env }) => {
-    const dir = tempDir();
-    try {
-      const marker = join(dir.path, 'ran');
-      const r = await run('child', [...args, '--', 'sh', '-c', `touch ${marker}`], { env: cleanEnv(env) });
-      expect(r.code).toBe(2);
-      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^graceful-init: (--|-[a-zA-Z]|GRACEFUL_INIT_)/);
-      expect(existsSync(marker)).toBe(false);
-    } finally {
-      dir.cleanup();
-    }
+    await expectRefused(args, env, /^graceful-init: (--|-[a-zA-Z]|GRACEFUL_INIT_)/);
   });
 });
 
@@ -69,16 +74,6 @@ const REFUSED: { name: string; args: string[]; env?: NodeJS.ProcessEnv; message:
 
 describe('settings that cannot mean what was written', () => {
   it.each(REFUSED)('$name: one line saying what to write, exit 2, the app never starts', async ({ args, env, message }) => {
-    const dir = tempDir();
-    try {
-      const marker = join(dir.path, 'ran');
-      const r = await run('child', [...args, '--', 'sh', '-c', `touch ${marker}`], { env: cleanEnv(env) });
-      expect(r.code).toBe(2);
-      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(message);
-      expect(existsSync(marker)).toBe(false);
-    } finally {
-      dir.cleanup();
-    }
+    await expectRefused(args, env ?? {}, message);
   });
 });
