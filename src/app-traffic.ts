@@ -3,7 +3,7 @@ import type { Options } from './cli/options.js';
 import type { Logger } from './log.js';
 import { descendantsOf } from './process/leftovers.js';
 import type { Native } from './reaper/native.js';
-import { cachedAppPorts, sockDiagFrom, startTrafficMonitor, type TrafficMonitor } from './traffic/index.js';
+import { sockDiagFrom, startTrafficMonitor, watchAppPorts, type AppPortWatch, type TrafficMonitor } from './traffic/index.js';
 
 /** The options that look at the app's TCP traffic. */
 export function wantsTraffic(options: Options): boolean {
@@ -18,7 +18,7 @@ export function wantsTraffic(options: Options): boolean {
 export interface AppTraffic {
   monitor: TrafficMonitor;
   /** the ports the app listens on (or --ports) */
-  ports: () => readonly number[];
+  ports: AppPortWatch;
 }
 
 export function watchAppTraffic(native: Native | null, options: Options, log: Logger, ownAccepts: () => number): AppTraffic | null {
@@ -28,17 +28,15 @@ export function watchAppTraffic(native: Native | null, options: Options, log: Lo
     log.warn("cannot watch the app's connections without the native addon: the drain lasts --drain-delay");
     return null;
   }
-  const fixed = options.ports;
-  const ports = fixed
-    ? () => fixed
-    : cachedAppPorts(diag, () => descendantsOf(process.pid), {
-        excludePorts: options.statusAddr ? [options.statusAddr.port] : [],
-        clock: monotonicMs,
-        onChange: (found) => log.debug(`watching the app's ports ${found.ports.join(',')}`, { found: found.source }),
-      });
+  const ports = watchAppPorts(diag, () => descendantsOf(process.pid), {
+    fixed: options.ports,
+    excludePorts: options.statusAddr ? [options.statusAddr.port] : [],
+    clock: monotonicMs,
+    onChange: (found) => log.debug(`watching the app's ports ${found.ports.join(',')}`, { found: found.source }),
+  });
   const monitor = startTrafficMonitor({
     diag,
-    ports,
+    ports: (fresh) => ports.watched(fresh),
     ownAccepts,
     onError: (error) => log.debug(`cannot read the app's connections: ${error.code} (${error.what})`),
   });

@@ -70,7 +70,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   let ownAccepts = 0;
   status?.on('connection', () => ownAccepts++);
   const traffic = (live.traffic = watchAppTraffic(native, options, log, () => ownAccepts));
-  const probe = (live.probe = options.readyCheck ? startReadyProbe(options.readyCheck, traffic?.ports ?? null) : null);
+  const probe = (live.probe = options.readyCheck ? startReadyProbe(options.readyCheck, traffic ? () => traffic.ports.listening() : null) : null);
   const forward = (signal: NodeJS.Signals) => {
     // sent already by the C handler, which counts it too: only logged here
     const sentNatively = native?.claimRouted(signalNumber(signal)) ?? false;

@@ -44,13 +44,13 @@ function probeHttp(host: string, port: number, path: string): Promise<boolean> {
 
 /**
  * --ready-check: checked every second with a short timeout, never blocking anything else.
- * `listening` asks whether the app holds a listening socket (from the traffic watcher's ports).
+ * `listening` asks, when /readyz is asked, whether the app holds a listening socket now.
  */
-export function startReadyProbe(check: ReadyCheck, appPorts: (() => readonly number[]) | null): ReadyProbe {
+export function startReadyProbe(check: ReadyCheck, listening: (() => readonly number[]) | null): ReadyProbe {
+  if (check.kind === 'listening') return { passing: () => (listening?.().length ?? 0) > 0, stop: () => {} };
   let passing = false;
   let stopped = false;
   const run = async (): Promise<boolean> => {
-    if (check.kind === 'listening') return (appPorts?.().length ?? 0) > 0;
     if (check.kind === 'tcp') return probeTcp(check.port, '127.0.0.1', (_s, done) => done(true));
     return probeHttp(check.host, check.port, check.path);
   };

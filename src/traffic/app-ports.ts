@@ -54,33 +54,60 @@ function portsOf(listeners: readonly Listener[], inodes: ReadonlySet<number>, ex
   return sortedUnique(listeners.filter((l) => inodes.has(l.inode) && !excluded.has(l.port)).map((l) => l.port));
 }
 
-/**
- * discoverAppPorts again at most every `everyMs` (the app may open its listeners late), keeping the
- * last good answer when a discovery fails or finds nothing. For TrafficMonitorOptions.ports.
- */
-export function cachedAppPorts(
+/** The app's ports for the traffic decisions (`watched`) and for `--ready-check listening`. */
+export interface AppPortWatch {
+  /**
+   * Every port the app has been seen listening on, so that the connections of a listener it has
+   * closed (nginx -s quit) still count. `fresh`: looked for now (a decision is being taken);
+   * otherwise again at most every `everyMs` (the background polls).
+   */
+  watched(fresh: boolean): readonly number[];
+  /** the ports the app listens on at this moment */
+  listening(): readonly number[];
+}
+
+/** Watches the ports of the processes `pids()` returns; with `fixed` (--ports), those ports only. */
+export function watchAppPorts(
   diag: SockDiag,
   pids: () => readonly number[],
   opts: {
+    fixed?: readonly number[] | null;
     everyMs?: number;
     excludePorts?: readonly number[];
     clock: () => number;
     /** the watched ports changed (to log them with where they were found) */
     onChange?: (found: AppPorts) => void;
   },
-): () => readonly number[] {
+): AppPortWatch {
+  const fixed = opts.fixed ?? null;
+  if (fixed) {
+    return {
+      watched: () => fixed,
+      listening: () => {
+        const listening = diag.listeners();
+        return listening.ok ? sortedUnique(listening.value.filter((l) => fixed.includes(l.port)).map((l) => l.port)) : [];
+      },
+    };
+  }
   const everyMs = opts.everyMs ?? 1000;
-  let ports: readonly number[] = [];
+  let known: readonly number[] = [];
   let at = Number.NEGATIVE_INFINITY;
-  return () => {
-    const now = opts.clock();
-    if (now - at < everyMs) return ports;
-    at = now;
+  const discover = (): readonly number[] => {
+    at = opts.clock();
     const found = discoverAppPorts(diag, { pids: pids(), excludePorts: opts.excludePorts });
-    if (found.ok && found.value.ports.length > 0 && found.value.ports.join() !== ports.join()) {
-      ports = found.value.ports;
-      opts.onChange?.(found.value);
+    if (!found.ok) return [];
+    const all = sortedUnique([...known, ...found.value.ports]);
+    if (all.join() !== known.join()) {
+      known = all;
+      opts.onChange?.({ ...found.value, ports: all });
     }
-    return ports;
+    return found.value.ports;
+  };
+  return {
+    watched(fresh) {
+      if (fresh || opts.clock() - at >= everyMs) discover();
+      return known;
+    },
+    listening: discover,
   };
 }

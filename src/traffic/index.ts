@@ -1,5 +1,5 @@
 // What the lifecycle, the options and the status endpoint use of the traffic sensing.
-export { discoverAppPorts, cachedAppPorts, type AppPorts, type AppPortsOptions } from './app-ports.js';
+export { discoverAppPorts, watchAppPorts, type AppPortWatch, type AppPorts, type AppPortsOptions } from './app-ports.js';
 export {
   decideDrain,
   decideWaitIdle,

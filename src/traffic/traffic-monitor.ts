@@ -13,8 +13,11 @@ import { TrafficTracker, type TrafficObservation } from './traffic-tracker.js';
 
 export interface TrafficMonitorOptions {
   diag: SockDiag;
-  /** the ports to watch, asked at every dump (keep it cheap: see cachedAppPorts) */
-  ports: () => readonly number[];
+  /**
+   * The ports to watch, asked at every dump (keep it cheap: see watchAppPorts). `fresh` for
+   * pollNow(): a decision is being taken, the ports must be as they are now.
+   */
+  ports: (fresh: boolean) => readonly number[];
   /** tick, default 100 ms */
   intervalMs?: number;
   /** share of one core the timer's dumps may use, default 0.005 (0.5 %) */
@@ -47,7 +50,11 @@ export interface TrafficMonitor {
   /** the failure of the last poll, null when it worked */
   readonly lastError: DiagError | null;
   readonly stats: Readonly<TrafficMonitorStats>;
-  /** a reading now, whatever the budget (no dump when the TCP counters have not moved); never throws */
+  /**
+   * A reading now, on the ports as they are now, whatever the budget (no dump when neither the TCP
+   * counters nor the ports have changed); null when it failed or no port of the app is known (the
+   * tracker then counts it as traffic and busy: unknown is never idle). Never throws.
+   */
   pollNow(): TrafficObservation | null;
   /** `listener` gets every observation; returns the unsubscribe function */
   subscribe(listener: (obs: TrafficObservation) => void): () => void;
@@ -68,6 +75,7 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
   const stats: TrafficMonitorStats = { dumps: 0, unchanged: 0, deferred: 0, lastDumpCpuMs: 0 };
   let lastError: DiagError | null = null;
   let countersAtDump: TcpCounters | null = null;
+  let portsAtDump = '';
   let lastOpens: number | null = null;
   let opensChangedAt: number | undefined;
   let nextDumpAt = Number.NEGATIVE_INFINITY;
@@ -107,7 +115,15 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
         if (lastOpens !== null && counters.passiveOpens > lastOpens) opensChangedAt = now;
         lastOpens = counters.passiveOpens;
       }
-      if (lastError === null && sameTcpCounters(counters, countersAtDump)) {
+      const fresh = force ? opts.ports(true) : null;
+      if (fresh !== null && fresh.length === 0) {
+        // nothing to look at is not "idle" nor "quiet": the app may be about to listen, or listening already
+        tracker.unknown(now);
+        countersAtDump = null;
+        return null;
+      }
+      const portsMoved = fresh !== null && fresh.join() !== portsAtDump;
+      if (lastError === null && !portsMoved && sameTcpCounters(counters, countersAtDump)) {
         const same = tracker.unchanged(now);
         if (same) {
           stats.unchanged++;
@@ -119,7 +135,7 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
         return null;
       }
       const cpu = process.cpuUsage();
-      const ports = opts.ports();
+      const ports = fresh ?? opts.ports(false);
       // while the app's ports are not known yet, any accepted connection counts: a drain ends late, never early
       const opens = counters === null ? null : counters.passiveOpens - (opts.ownAccepts?.() ?? 0);
       let obs: TrafficObservation;
@@ -137,6 +153,7 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
       if (recentCosts.length > 3) recentCosts.shift();
       nextDumpAt = now + Math.min(opts.maxSpacingMs ?? 5000, Math.min(...recentCosts) / budget);
       countersAtDump = counters;
+      portsAtDump = ports.join();
       lastError = null;
       return publish(obs);
     } catch (err) {

@@ -2,8 +2,9 @@
 // test's connections count): --drain-quiet, --wait-idle, --ready-check and /metrics.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, FIXTURES, cleanEnv, pid1Available, sleep, waitFor } from './harness.js';
+import { BINARY, FIXTURES, childrenOf, cleanEnv, pid1Available, sleep, waitFor } from './harness.js';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -18,13 +19,19 @@ interface Init {
   child: ChildProcess;
   stderr: () => string;
   exited: Promise<number | null>;
+  /** the init's pid as seen from here */
+  pid(): Promise<number>;
   /** runs a command in the init's network namespace: its first line (once printed), and all of its output */
   inside(args: string[]): { first: Promise<string>; all: Promise<string> };
 }
 
-/** The init as a plain child of `unshare --net` (loopback up), running the HTTP app. */
-function startInit(args: string[]): Init {
-  const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', BINARY, ...args, '--', 'python3', APP, String(PORT)], {
+/**
+ * The init as a plain child of `unshare --net` (loopback up), or as PID 1 of a PID namespace of
+ * its own too, running the HTTP app.
+ */
+function startInit(args: string[], mode: 'child' | 'pid1' = 'child'): Init {
+  const pidns = mode === 'pid1' ? ['--pid', '--fork', '--mount-proc', '--kill-child'] : [];
+  const child = spawn('unshare', ['--net', ...pidns, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', BINARY, ...args, '--', 'python3', APP, String(PORT)], {
     env: cleanEnv(),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -45,7 +52,20 @@ function startInit(args: string[]): Init {
     const all = new Promise<string>((resolve) => c.on('close', () => (gotFirst(''), resolve(out.trim()))));
     return { first, all };
   };
-  return { child, stderr: () => stderr, exited, inside };
+  const pid = async () => (mode === 'child' ? (child.pid as number) : waitFor('the init under unshare', () => childrenOf(child.pid as number)[0]));
+  return { child, stderr: () => stderr, exited, pid, inside };
+}
+
+/** Until the init's network namespace exists (nsenter before that would enter ours). */
+async function ownNetwork(init: Init): Promise<void> {
+  const ours = readlinkSync('/proc/self/ns/net');
+  await waitFor('the network namespace', () => {
+    try {
+      return readlinkSync(`/proc/${init.child.pid}/ns/net`) !== ours;
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function appListening(init: Init): Promise<void> {
@@ -100,6 +120,53 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
         expect(failed, 'the control loses them').toBe(5);
       }
     }
+  }, 40_000);
+
+  // the app's ports were looked for at most once a second, the first time before it listened: a
+  // TERM in that first second found no ports, and "no ports" read as "idle" and "quiet"
+  it.each(['pid1', 'child'] as const)('a TERM 0.1 s after the app first listens: --wait-idle lets the requests in flight finish (%s)', async (mode) => {
+    const init = startInit(['--wait-idle', '10s'], mode);
+    await ownNetwork(init);
+    await init.pid();
+    // connects the moment the app listens, and sends five 2-second requests at once
+    const load = init.inside(['python3', LOAD, String(PORT), '/slow/2000', '0', '0', '5', 'wait']);
+    expect(await load.first).toBe('flowing');
+    await sleep(100);
+    process.kill(await init.pid(), 'SIGTERM');
+    const [okCount, failed] = counts(await load.all);
+    await init.exited;
+    expect({ okCount, failed }, init.stderr()).toEqual({ okCount: 5, failed: 0 });
+    expect(init.stderr()).toMatch(/connections idle after (1\.[5-9]|[2-4](\.\d)?)s, SIGTERM to app/);
+  }, 40_000);
+
+  it.each(['pid1', 'child'] as const)('a TERM 0.1 s after the app first listens: --drain-quiet sees the requests on a kept-alive connection and drains until they stop (%s)', async (mode) => {
+    const init = startInit(['--drain-delay', '10s', '--drain-quiet', '300ms'], mode);
+    await ownNetwork(init);
+    await init.pid();
+    // one connection, kept alive: a request every 50 ms for 2 s, no new connection after the first
+    const load = init.inside(['python3', LOAD, String(PORT), '/fast', '2', '50', '1', 'wait', 'keepalive']);
+    expect(await load.first).toBe('flowing');
+    await sleep(100);
+    const t0 = Date.now();
+    process.kill(await init.pid(), 'SIGTERM');
+    const [okCount, failed] = counts(await load.all);
+    await init.exited;
+    expect(failed, `requests that failed; the init said: ${init.stderr()}`).toBe(0);
+    expect(okCount).toBeGreaterThan(15);
+    expect(Date.now() - t0).toBeGreaterThan(1800);
+    expect(init.stderr()).toMatch(/shutdown on SIGTERM, drain quiet for 3\d\dms after (1\.[6-9]|[2-5]\.\d)s, SIGTERM to app/);
+  }, 40_000);
+
+  it.each(['pid1', 'child'] as const)('--ready-check listening: /readyz looks at the app\'s listeners when asked, 200 the moment it listens (%s)', async (mode) => {
+    const init = startInit(['--status-addr', '18090', '--ready-check', 'listening'], mode);
+    await ownNetwork(init);
+    await init.pid();
+    const readyz = 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:18090/readyz';
+    // /readyz right after the app's first answer
+    const script = `until curl -s -o /dev/null http://127.0.0.1:${PORT}/fast; do sleep 0.005; done; ${readyz}`;
+    expect(await init.inside(['sh', '-c', script]).all).toBe('200');
+    process.kill(await init.pid(), 'SIGTERM');
+    await init.exited;
   }, 40_000);
 
   it('--ready-check flips /readyz with the app and the shutdown; /metrics parses', async () => {

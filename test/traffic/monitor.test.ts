@@ -88,6 +88,22 @@ describe('monitor', () => {
     expect(fake.dumps).toBe(2);
   });
 
+  it('pollNow looks at the ports as they are now: a new one is dumped at once, none known is never idle', () => {
+    const counters: TcpCounters = { passiveOpens: 5, inSegments: 100, outSegments: 90 };
+    const fake = fakeDiag([tableOf([{ id: 1, recvQueue: 10 }])]);
+    let ports: number[] = [];
+    let now = 1000;
+    const m = monitor({ diag: fake, ports: (fresh) => (fresh ? ports : []), intervalMs: 60_000, clock: () => now, counters: () => counters });
+    // no port known: unknown, counted as traffic and busy, whatever the counters say
+    expect(m.pollNow()).toBeNull();
+    expect(m.tracker.lastInboundAt).toBe(1000);
+    expect(m.tracker.allIdle).toBe(false);
+    // the app listens now; the counters have not moved, the ports have: dumped
+    ports = [80];
+    now = 1100;
+    expect(m.pollNow()).toMatchObject({ at: 1100, connections: 1, active: 1 });
+  });
+
   it('spaces the timer’s dumps by the CPU budget; pollNow does not wait', async () => {
     let seg = 0;
     const fake = fakeDiag([tableOf([{ id: 1 }])]);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cachedAppPorts, discoverAppPorts } from '../../src/traffic/app-ports.js';
+import { discoverAppPorts, watchAppPorts } from '../../src/traffic/app-ports.js';
 import { connectionField, connectionKey, formatAddress, type ConnectionTable } from '../../src/traffic/connection-table.js';
 import { CONNECTION, TCP_STATE, type NativeSockDiag } from '../../src/traffic/native-api.js';
 import type { SockDiag } from '../../src/traffic/sock-diag.js';
@@ -241,25 +241,30 @@ describe('the app’s ports', () => {
       ok: true,
       value: { ports: [], source: 'process-tree' },
     });
-    // found again at most every everyMs, the last good answer kept in between
+    // the background looks again at most every everyMs, a decision (fresh) at once; every port
+    // seen stays watched (the connections of a closed listener are still the app's)
     let now = 0;
     let pids = [2 ** 30]; // no such process yet
     const changes: string[] = [];
-    const cached = cachedAppPorts(diag, () => pids, {
+    const watch = watchAppPorts(diag, () => pids, {
       everyMs: 1000,
       clock: () => now,
       onChange: (f) => changes.push(`${f.source}:${f.ports.join()}`),
     });
-    expect(cached()).toEqual([]);
+    expect(watch.watched(false)).toEqual([]);
     pids = [pid];
     now = 500;
-    expect(cached()).toEqual([]);
-    now = 1000;
-    expect(cached()).toEqual([appPort]);
+    expect(watch.watched(false)).toEqual([]);
+    expect(watch.watched(true)).toEqual([appPort]);
+    expect(watch.listening()).toEqual([appPort]);
     pids = [2 ** 30];
     now = 2000;
-    expect(cached()).toEqual([appPort]);
+    expect(watch.watched(false)).toEqual([appPort]);
+    expect(watch.listening()).toEqual([]);
     expect(changes).toEqual([`process-tree:${appPort}`]);
+    const fixed = watchAppPorts(diag, () => [], { fixed: [appPort, 1], clock: () => now });
+    expect(fixed.watched(true)).toEqual([appPort, 1]);
+    expect(fixed.listening()).toEqual([appPort]);
 
     const fallback = discoverAppPorts(diag, { pids: [], excludePorts: [ours.port] });
     expect(fallback.ok && fallback.value.source).toBe('namespace');
