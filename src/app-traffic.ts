@@ -1,14 +1,10 @@
 import { monotonicMs } from './clock.js';
-import type { Options } from './cli/options.js';
+import { wantsTraffic, type Options } from './cli/options.js';
 import type { Logger } from './log.js';
 import { descendantsOf } from './process/leftovers.js';
 import type { Native } from './reaper/native.js';
 import { sockDiagFrom, startTrafficMonitor, watchAppPorts, type AppPortWatch, type TrafficMonitor } from './traffic/index.js';
 
-/** The options that look at the app's TCP traffic. */
-export function wantsTraffic(options: Options): boolean {
-  return options.drainQuietMs !== null || options.waitIdleMs !== null || options.readyCheck?.kind === 'listening' || options.statusAddr !== null;
-}
 
 /**
  * Watches the connections to the app's ports (given with --ports, or found from the sockets its

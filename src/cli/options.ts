@@ -1,4 +1,3 @@
-import { wantsTraffic } from '../app-traffic.js';
 import { parseDuration } from './duration.js';
 import { FORWARDED_SIGNALS, parseCatchableSignal, parseSignal, shortName } from '../signals.js';
 import { shellSyntaxIn, splitCommand } from './split-command.js';
@@ -230,6 +229,11 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[]): T {
     throw new Error(`"${raw}" is not one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+/** The options that look at the app's TCP traffic. */
+export function wantsTraffic(options: Options): boolean {
+  return options.drainQuietMs !== null || options.waitIdleMs !== null || options.readyCheck?.kind === 'listening' || options.statusAddr !== null;
 }
 
 /** Pre-stop actions are configured: the options that shape that step have something to act on. */

@@ -49,7 +49,7 @@ function matchAt(re: RegExp, line: string, at: number): string | null {
 
 /**
  * The first thing in `line` that a shell would act on and splitCommand takes literally (an operator,
- * a redirection, an expansion, a glob), or null. Quoted text is literal, as in a shell, except that
+ * a redirection, an expansion, a glob, a leading ~), or null. Quoted text is literal, as in a shell, except that
  * `$` and backquotes still expand inside double quotes.
  */
 export function shellSyntaxIn(line: string): string | null {
@@ -70,6 +70,8 @@ export function shellSyntaxIn(line: string): string | null {
       if (c === '"') quote = null;
     } else if (c === "'" || c === '"') {
       quote = c;
+    } else if (c === '~' && (i === 0 || ' \t\n'.includes(line[i - 1] as string))) {
+      return '~';
     } else {
       const operator = matchAt(OPERATOR, line, i);
       if (operator) return operator;

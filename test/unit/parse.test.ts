@@ -283,6 +283,9 @@ describe('splitCommand', () => {
     ['echo "$1"', '$1'],
     ['rm /tmp/*.pid', '*'],
     ['(a)', '('],
+    ['~/bin/stop now', '~'],
+    ['a ~user/x', '~'],
+    ['echo a~b "~" \\~', null],
   ])('shell syntax in %j: %j', (line, found) => {
     expect(shellSyntaxIn(line)).toBe(found);
   });
