@@ -118,7 +118,7 @@ interface Live {
 }
 
 function statusHooks(live: Live, native: Native | null, log: Logger): StatusHooks {
-  const isReady = () => !live.shutdown?.started && (live.probe?.passing() ?? true);
+  const isReady = () => (live.shutdown?.serving ?? true) && (live.probe?.passing() ?? true);
   return {
     isAlive: () => live.appRunning,
     isReady,

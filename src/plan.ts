@@ -27,6 +27,8 @@ export interface ShutdownPlan {
   killAfterMs: number;
   gracePeriodMs: number;
   orphanGraceMs: number;
+  /** /readyz turns 503 at the first stop signal rather than at the end of the drain */
+  unreadyAtSignal: boolean;
   /** contradictory timings, each naming the setting at fault */
   warnings: string[];
 }
@@ -51,6 +53,7 @@ export function planShutdown(options: Options): ShutdownPlan {
     killAfterMs,
     gracePeriodMs: options.gracePeriodMs,
     orphanGraceMs: options.orphanGraceMs,
+    unreadyAtSignal: options.unreadyAtSignal,
     warnings: [],
   };
   plan.warnings = fitWarnings(plan, options);

@@ -21,13 +21,16 @@ export function describePlan(plan: ShutdownPlan): string[] {
   const events: [number, string][] = [];
   const add = (ms: number, text: string) => events.push([ms, text]);
   const signals = [...plan.stopSignals].map(shortName).join(', ');
-  add(0, `a stop signal arrives (${signals}): /readyz turns 503`);
+  const drains = plan.drainMs > 0 && !plan.unreadyAtSignal;
+  add(0, `a stop signal arrives (${signals})${drains ? '' : ': /readyz turns 503'}`);
   if (plan.drainMs > 0 && plan.drainQuietMs !== null) {
     const min = plan.drainMinMs > 0 ? `at least ${d(plan.drainMinMs)}, ` : '';
-    add(0, `drain until no new request for ${d(plan.drainQuietMs)} (${min}at most ${d(plan.drainMs)}): the app keeps serving`);
+    add(0, `drain until no new request for ${d(plan.drainQuietMs)} (${min}at most ${d(plan.drainMs)}): the app keeps serving${drains ? ', /readyz 200' : ''}`);
   } else if (plan.drainMs > 0) {
-    add(0, `drain for ${d(plan.drainMs)}: the app keeps serving`);
+    add(0, `drain for ${d(plan.drainMs)}: the app keeps serving${drains ? ', /readyz 200' : ''}`);
   }
+  // KEP-1669: a terminating endpoint that is still serving gets traffic when no ready one is left
+  if (drains) add(plan.drainMs, `${plan.drainQuietMs !== null ? 'at the latest: ' : ''}the drain ends: /readyz turns 503`);
   const stopSignal = plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)';
   plan.preStop.forEach((command, i) => {
     const timeout = plan.preStopTimeoutMs === null ? 'until the stop window' : `at most ${d(plan.preStopTimeoutMs)}`;

@@ -41,9 +41,10 @@ interface Step {
 }
 
 /**
- * The steps after the first stop signal, in order. Not-ready needs no step: /readyz answers 503
- * from the moment the shutdown has started. Each step ends early when the app exits or a second
- * stop signal hurries the sequence to the stop step.
+ * The steps after the first stop signal, in order. Not-ready needs no step: /readyz answers 200
+ * while the app is fully serving, through the drain, and 503 from the step after it (see
+ * `serving`). Each step ends early when the app exits or a second stop signal hurries the
+ * sequence to the stop step.
  */
 const STEPS: readonly Step[] = [
   { phase: 'draining', run: drain },
@@ -162,6 +163,18 @@ export class Shutdown {
     return this.recordOrNull !== null;
   }
 
+  /**
+   * The app serves fully: before the shutdown and through its drain, until it is told to stop
+   * (the first pre-stop action, the wait for idle connections, the stop signal). Kubernetes keeps
+   * a terminating pod's endpoint with serving = its readiness, and sends it traffic while no ready
+   * endpoint is left (KEP-1669, KEP-1672): 503 during the drain would black-hole that traffic.
+   * With --unready-at-signal: not serving from the first stop signal on.
+   */
+  get serving(): boolean {
+    if (!this.started) return true;
+    return !this.plan.unreadyAtSignal && this.phase === 'draining' && !this.interrupted();
+  }
+
   get record(): ShutdownRecord {
     if (!this.recordOrNull) throw new Error('the shutdown has not started');
     return this.recordOrNull;
@@ -252,7 +265,7 @@ export class Shutdown {
     this.startedAtMs = monotonicMs();
     this.recordOrNull = { trigger, drainMs: null, drainEnd: null, preStop: [], idleEnd: null, stopSent: null, killedAtMs: null };
     this.cancelDeadline = atMonotonic(this.startedAtMs + this.plan.killAfterMs, () => this.kill());
-    this.log.debug(`shutdown started by ${trigger}: not ready`);
+    this.log.debug(`shutdown started by ${trigger}`, { ready: this.serving });
     for (const step of STEPS) {
       if (this.appExited || this.phase === 'killing') return;
       this.phase = step.phase;

@@ -46,6 +46,8 @@ export interface Options {
   /** the app's ports; null: found from the sockets its processes hold */
   ports: number[] | null;
   readyCheck: ReadyCheck | null;
+  /** /readyz turns 503 at the first stop signal, not when the drain ends */
+  unreadyAtSignal: boolean;
 }
 
 /** What /readyz asks besides "no shutdown has started". */
@@ -85,6 +87,7 @@ export function defaultOptions(): Options {
     waitIdleMs: null,
     ports: null,
     readyCheck: null,
+    unreadyAtSignal: false,
   };
 }
 
@@ -386,6 +389,12 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: '/readyz is 200 only while this passes: listening, tcp:PORT or http://127.0.0.1:PORT/PATH',
     set: (o, raw) => { o.readyCheck = parseReadyCheck(String(raw)); },
     unused: (o) => (o.statusAddr === null ? '--ready-check does nothing without --status-addr HOST:PORT, which serves /readyz' : null),
+  },
+  {
+    long: 'unready-at-signal', section: 'traffic', defaultText: 'off',
+    help: '/readyz turns 503 at the first stop signal, not when the drain ends (for load balancers that check /readyz themselves)',
+    set: flag((o) => (o.unreadyAtSignal = true)),
+    unused: (o) => (o.statusAddr === null ? '--unready-at-signal does nothing without --status-addr HOST:PORT, which serves /readyz' : null),
   },
   {
     long: 'check', section: 'shutdown', commandLineOnly: true,

@@ -280,23 +280,31 @@ describe('kubelet-like harness', () => {
 });
 
 describe('status endpoint', () => {
-  it('/healthz 200; /readyz 200 then 503 once shutdown starts', async () => {
+  // KEP-1669/1672: a terminating pod's endpoint stays with serving = its readiness, and gets the
+  // traffic while no ready endpoint is left (one replica): 503 during the drain would black-hole it
+  it.each(MODES)('/readyz 200 through the drain, 503 from the first pre-stop action; with --unready-at-signal from the first stop signal (%s)', async (mode) => {
+    if (mode === 'pid1' && !pid1Available()) return;
     const dir = tempDir();
     try {
-      const port = await freePort();
-      const log = join(dir.path, 'signals');
-      const init = start('child', ['--status-addr', String(port), '--drain-delay', '1s', '--', LOGGER, log]);
-      const pid = await init.initPid();
-      await waitFor('ready', () => lines(log).includes('ready'));
-      await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
-      expect((await httpGet(port, '/readyz')).status).toBe(200);
-      expect((await httpGet(port, '/nope')).status).toBe(404);
-      process.kill(pid, 'SIGTERM');
-      await sleep(200);
-      expect((await httpGet(port, '/readyz')).status).toBe(503);
-      expect((await httpGet(port, '/healthz')).status).toBe(200);
-      expect(lines(log)).toEqual(['ready']);
-      expect((await init.result).code).toBe(0);
+      for (const unreadyAtSignal of [false, true]) {
+        const port = await freePort();
+        const log = join(dir.path, `signals-${unreadyAtSignal}`);
+        const args = ['--status-addr', String(port), '--drain-delay', '1s', '--pre-stop', 'sleep 1', '--pre-stop-wait', '0'];
+        const init = start(mode, [...args, ...(unreadyAtSignal ? ['--unready-at-signal'] : []), '--', LOGGER, log]);
+        const pid = await init.initPid();
+        await waitFor('ready', () => lines(log).includes('ready'));
+        await waitFor('endpoint', async () => (await httpGet(port, '/readyz')).status === 200 || undefined);
+        process.kill(pid, 'SIGTERM');
+        await sleep(300);
+        expect((await httpGet(port, '/readyz')).status, 'during the drain').toBe(unreadyAtSignal ? 503 : 200);
+        expect((await httpGet(port, '/metrics')).body).toMatch(unreadyAtSignal ? /^graceful_init_ready 0$/m : /^graceful_init_ready 1$/m);
+        await sleep(1000);
+        expect((await httpGet(port, '/readyz')).status, 'during the pre-stop action').toBe(503);
+        expect((await httpGet(port, '/healthz')).status).toBe(200);
+        expect(lines(log)).toEqual(['ready']);
+        expect((await init.result).code).toBe(0);
+        expect(lines(log)).toEqual(['ready', 'TERM']);
+      }
     } finally {
       dir.cleanup();
     }
@@ -350,7 +358,8 @@ describe('--check', () => {
     const ok = await run('child', ['--check', '--drain-delay', '2s', '--pre-stop', 'nginx -s quit', '--pre-stop-timeout', '5s']);
     expect(ok.code).toBe(0);
     const text = ok.stdout.toString();
-    expect(text).toMatch(/t=0s +a stop signal arrives \(TERM, INT\): \/readyz turns 503/);
+    expect(text).toMatch(/t=0s +a stop signal arrives \(TERM, INT\)\n/);
+    expect(text).toMatch(/t=2s +the drain ends: \/readyz turns 503\n/);
     expect(text).toMatch(/t=2s +pre-stop 1: nginx -s quit \(at most 5s\)/);
     expect(text).toMatch(/t=28s +deadline: SIGKILL/);
     expect(text).not.toMatch(/warning/);

@@ -170,7 +170,7 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
   }, 40_000);
 
   it('--ready-check flips /readyz with the app and the shutdown; /metrics parses', async () => {
-    const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-delay', '2s']);
+    const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-delay', '2s', '--pre-stop', 'sleep 2', '--pre-stop-wait', '0']);
     const readyz = async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz']).all) || 'none';
     await appListening(init);
     await waitFor('ready', async () => (await readyz()) === '200' || undefined, 5000);
@@ -181,9 +181,11 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
     expect(metrics).toMatch(/^graceful_init_ready 1$/m);
     expect(metrics).toMatch(/^graceful_init_shutdown_phase\{phase="running"\} 1$/m);
     process.kill(init.child.pid as number, 'SIGTERM');
-    await waitFor('not ready once the shutdown started', async () => (await readyz()) === '503' || undefined, 3000);
+    // serving through the drain (KEP-1669), not ready once the app is told to stop
     const during = await init.inside(['curl', '-s', 'http://127.0.0.1:18090/metrics']).all;
     expect(during).toMatch(/^graceful_init_shutdown_phase\{phase="draining"\} 1$/m);
+    expect(await readyz()).toBe('200');
+    await waitFor('not ready once the pre-stop action runs', async () => (await readyz()) === '503' || undefined, 4000);
     await init.exited;
   }, 40_000);
 });
