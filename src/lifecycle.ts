@@ -4,6 +4,7 @@ import { renderMetrics } from './metrics.js';
 import { startReadyProbe, type ReadyProbe } from './ready-check.js';
 import { formatStatusAddr, type Options } from './cli/options.js';
 import { ExitError } from './errors.js';
+import { parseHttpAction } from './cli/http-action.js';
 import type { Logger } from './log.js';
 import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
 import { launchNatively, launchWithLibuv, type App } from './process/app.js';
@@ -45,6 +46,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const { options, log } = ctx;
   const plan = planShutdown(options);
   for (const warning of plan.warnings) log.warn(warning);
+  refuseForeignPreStopTargets(plan.preStop);
 
   if (native) takeSignalsNodeCannot(native, log);
   becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
@@ -171,6 +173,21 @@ function routeOrdinarySignals(native: Native, plan: ShutdownPlan, log: Logger): 
   }
   const refused = native.routeSignals(routes, log.verbose);
   if (refused) log.warn(`cannot forward signals from the native handler (${refused}): forwarded from JavaScript instead`);
+}
+
+/**
+ * An HTTP pre-stop action calls the app next to the init: on loopback, or at one of the pod's own
+ * addresses (read here, in its network namespace), never elsewhere. Refused before the app starts.
+ */
+function refuseForeignPreStopTargets(preStop: readonly string[]): void {
+  const remote = preStop.map((line) => [line, parseHttpAction(line)] as const).filter(([, action]) => action && !action.loopback);
+  if (remote.length === 0) return;
+  const own = Object.values(process.getBuiltinModule('node:os').networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  for (const [line, action] of remote) {
+    if (action && !own.includes(action.host)) {
+      throw new ExitError(2, `--pre-stop "${line}": ${action.host} is not an address of this pod; an HTTP action calls the app next to the init: use 127.0.0.1 (or ${own.filter((a) => !a.startsWith('127.') && a !== '::1').join(', ') || 'no other address here'})`);
+    }
+  }
 }
 
 function becomeParentOfOrphans(native: Native | null, options: Options, parentAtStart: number, log: Logger): void {

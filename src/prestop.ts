@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { atMonotonic, monotonicMs } from './clock.js';
+import { atMonotonic, monotonicMs, sleepFor } from './clock.js';
+import { parseHttpAction, type HttpAction } from './cli/http-action.js';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
 import { writerFor } from './output/fd-writer.js';
@@ -20,18 +21,32 @@ export interface PreStopResult {
   droppedLines: number;
 }
 
-/** After the command exits, how long its output is still read (a background process may hold the pipe). */
-const DRAIN_AFTER_EXIT_MS = 100;
+/** After the action ends, how long its output is still read (a background process may hold the pipe). */
+const DRAIN_AFTER_END_MS = 100;
 
-type Ending =
-  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'spawn-error'; code: string }
-  | { kind: 'timeout' };
+/** What an action came to, when it ended by itself. */
+interface Ended {
+  outcome: 'ok' | 'failed';
+  detail: string;
+}
+
+/** One action under way: a command or an HTTP request, seen the same way by runPreStop. */
+interface Running {
+  /** its output being passed through (an HTTP answer's body joins once it arrives) */
+  readonly streams: Passing[];
+  ended: Promise<Ended>;
+  /** at the timeout: stops it; what to say, in the warning and the summary */
+  abandon(timeoutMs: number): { warning: string; detail: string };
+}
+
+type Output = (fd: 1 | 2) => LineFormat;
 
 /**
- * One pre-stop command, without a shell, in a process group of its own, its output passed through
- * line by line with a prefix. The step ends when the command exits (whatever still holds its output)
- * or at `timeoutMs`, when its whole process group gets SIGKILL. Never rejects.
+ * One pre-stop action, its output passed through line by line with a prefix: a command (without a
+ * shell, in a process group of its own) or an HTTP request on loopback (`POST http://127.0.0.1:…`,
+ * a non-2xx answer counting as a failure). It ends when the command exits (whatever still holds its
+ * output) or the answer is complete, or at `timeoutMs`, when the command's whole process group gets
+ * SIGKILL or the request is given up. Never rejects.
  */
 export async function runPreStop(command: string, index: number, timeoutMs: number, log: Logger): Promise<PreStopResult> {
   const started = monotonicMs();
@@ -45,17 +60,48 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
     cutLines,
     droppedLines,
   });
-  let argv: string[];
+  const output: Output = (fd) => log.outputLines(`pre-stop ${index}`, { prestop: index, stream: fd === 1 ? 'stdout' : 'stderr' });
+  let running: Running;
   try {
-    argv = splitCommand(command);
+    const http = parseHttpAction(command);
+    log.debug(`pre-stop ${index}: running`, { command });
+    running = http ? requestAction(http, output) : await startCommand(splitCommand(command), output);
   } catch (err) {
     log.warn(`pre-stop ${index}: cannot parse: ${(err as Error).message}`);
     return done('not-run', (err as Error).message);
   }
-  const [file, ...args] = argv as [string, ...string[]];
-  log.debug(`pre-stop ${index}: running`, { command });
+
+  const ending = await new Promise<Ended | null>((resolve) => {
+    const cancel = atMonotonic(started + timeoutMs, () => resolve(null));
+    void running.ended.then((e) => {
+      cancel();
+      resolve(e);
+    });
+  });
+  const abandoned = ending === null ? running.abandon(timeoutMs) : null;
+  const drained = new AbortController();
+  await Promise.race([Promise.all(running.streams.map((s) => s.ended)), sleepFor(DRAIN_AFTER_END_MS, drained.signal)]);
+  drained.abort();
+  for (const s of running.streams) {
+    s.stop();
+    cutLines += s.lines.cutLines;
+    droppedLines += s.dropped();
+  }
+
+  if (abandoned) {
+    log.warn(`pre-stop ${index}: "${command}" ${abandoned.warning}`);
+    return done('timed-out', abandoned.detail);
+  }
+  const { outcome, detail } = ending as Ended;
+  if (outcome !== 'ok') log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
+  return done(outcome, detail);
+}
+
+type Exit = { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null } | { kind: 'spawn-error'; code: string };
+
+async function startCommand([file, ...args]: string[], output: Output): Promise<Running> {
   const { execa } = await loadExeca();
-  const subprocess = execa(file, args, {
+  const subprocess = execa(file as string, args, {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -80,53 +126,62 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
     // libuv collects it; until then the native reaper must leave it alone, even after the step ended
     subprocess.once('exit', () => untrackOwned(pid));
   }
-
-  const streams = [
-    pass(subprocess.stdout, 1, log.outputLines(`pre-stop ${index}`, { prestop: index, stream: 'stdout' })),
-    pass(subprocess.stderr, 2, log.outputLines(`pre-stop ${index}`, { prestop: index, stream: 'stderr' })),
-  ];
-
-  const ending = await new Promise<Ending>((resolve) => {
-    const cancel = atMonotonic(started + timeoutMs, () => resolve({ kind: 'timeout' }));
-    const settle = (e: Ending) => {
-      cancel();
-      resolve(e);
-    };
-    subprocess.once('exit', (code, signal) => settle({ kind: 'exit', code, signal }));
+  const exited = new Promise<Exit>((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve({ kind: 'exit', code, signal }));
     subprocess.once('error', (err: NodeJS.ErrnoException) => {
       // after a successful spawn an 'error' is about signalling it, not its end
-      if (subprocess.pid === undefined) settle({ kind: 'spawn-error', code: err.code ?? 'unknown error' });
+      if (subprocess.pid === undefined) resolve({ kind: 'spawn-error', code: err.code ?? 'unknown error' });
     });
     if (pid === undefined) {
       // execa met a synchronous spawn failure and stands in a child that never emits 'exit'
       subprocess.then(
-        (r) => settle({ kind: 'spawn-error', code: (r as { code?: string }).code ?? 'unknown error' }),
-        (e: NodeJS.ErrnoException) => settle({ kind: 'spawn-error', code: e.code ?? 'unknown error' }),
+        (r) => resolve({ kind: 'spawn-error', code: (r as { code?: string }).code ?? 'unknown error' }),
+        (e: NodeJS.ErrnoException) => resolve({ kind: 'spawn-error', code: e.code ?? 'unknown error' }),
       );
     }
   });
+  return {
+    streams: [pass(subprocess.stdout, 1, output(1)), pass(subprocess.stderr, 2, output(2))],
+    ended: exited.then((e): Ended => {
+      if (e.kind === 'spawn-error') return { outcome: 'failed', detail: e.code === 'ENOENT' ? `"${file}" not found` : `could not start: ${e.code}` };
+      if (e.code === 0) return { outcome: 'ok', detail: 'exit 0' };
+      return { outcome: 'failed', detail: e.signal ? `killed by ${e.signal}` : e.code !== null ? `exit ${e.code}` : 'exit status unknown' };
+    }),
+    abandon(ms) {
+      if (pid !== undefined) killGroup(pid);
+      return { warning: `did not finish within ${ms}ms and was killed, with its process group`, detail: `killed after ${ms}ms` };
+    },
+  };
+}
 
-  if (ending.kind === 'timeout' && pid !== undefined) killGroup(pid);
-  await Promise.race([Promise.all(streams.map((s) => s.ended)), new Promise((r) => setTimeout(r, DRAIN_AFTER_EXIT_MS))]);
-  for (const s of streams) {
-    s.stop();
-    cutLines += s.lines.cutLines;
-    droppedLines += s.dropped();
-  }
-
-  if (ending.kind === 'timeout') {
-    log.warn(`pre-stop ${index}: "${command}" did not finish within ${timeoutMs}ms and was killed, with its process group`);
-    return done('timed-out', `killed after ${timeoutMs}ms`);
-  }
-  if (ending.kind === 'spawn-error') {
-    const detail = ending.code === 'ENOENT' ? `"${file}" not found` : `could not start: ${ending.code}`;
-    log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
-    return done('failed', detail);
-  }
-  if (ending.code === 0) return done('ok', 'exit 0');
-  const detail = ending.signal ? `killed by ${ending.signal}` : ending.code !== null ? `exit ${ending.code}` : 'exit status unknown';
-  log.warn(`pre-stop ${index}: "${command}" failed: ${detail}; going on`);
-  return done('failed', detail);
+/**
+ * The request, with no agent, proxy or keep-alive; the answer's body goes to stdout like a
+ * command's output. node:http only now: it costs start-up time and memory.
+ */
+function requestAction(action: HttpAction, output: Output): Running {
+  const streams: Passing[] = [];
+  const headers: Record<string, string> = { 'user-agent': 'graceful-init' };
+  if (action.method !== 'GET' && action.method !== 'HEAD') headers['content-length'] = '0';
+  if (action.credentials !== null) headers.authorization = `Basic ${Buffer.from(action.credentials).toString('base64')}`;
+  const request = process.getBuiltinModule('node:http').request({ host: action.host, port: action.port, path: action.path, method: action.method, headers, agent: false });
+  const ended = new Promise<Ended>((resolve) => {
+    request.once('response', (response) => {
+      const status = response.statusCode ?? 0;
+      const body = pass(response, 1, output(1));
+      streams.push(body);
+      void body.ended.then(() => resolve({ outcome: status >= 200 && status < 300 ? 'ok' : 'failed', detail: `HTTP ${status}` }));
+    });
+    request.once('error', (err: NodeJS.ErrnoException) => resolve({ outcome: 'failed', detail: `no answer: ${err.code ?? err.message}` }));
+  });
+  request.end();
+  return {
+    streams,
+    ended,
+    abandon(ms) {
+      request.destroy();
+      return { warning: `had no complete answer within ${ms}ms and was given up`, detail: `no answer after ${ms}ms` };
+    },
+  };
 }
 
 function killGroup(pid: number): void {

@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
 import { FORWARDED_SIGNALS, parseCatchableSignal, parseSignal, shortName } from '../signals.js';
+import { parseHttpAction } from './http-action.js';
 import { shellSyntaxIn, splitCommand } from './split-command.js';
 
 export type LogFormat = 'text' | 'json';
@@ -132,6 +133,7 @@ const duration = (key: DurationKey) => (opts: Options, raw: string | true) => {
 };
 
 function preStopCommand(raw: string): string {
+  if (parseHttpAction(raw) !== null) return raw; // METHOD http://...: an HTTP request, not a command
   try {
     splitCommand(raw);
   } catch (err) {
@@ -315,7 +317,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'pre-stop', value: 'CMD', list: { envSeparator: '\n', reset: (o) => (o.preStop = []) }, section: 'shutdown',
-    help: "run CMD after the drain; split like a shell, run without one (for pipes, &&, $VAR: sh -c '...'); repeatable, in order",
+    help: "run CMD after the drain; split like a shell, run without one (for pipes, &&, $VAR: sh -c '...'), or send an HTTP request on loopback: POST http://127.0.0.1:PORT/PATH; repeatable, in order",
     set: (o, raw) => { o.preStop.push(preStopCommand(String(raw))); },
   },
   {

@@ -2,7 +2,7 @@
 // leave a process holding their output, a command that outlives its timeout, names with newlines.
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { MODES, killAll, killMarked, markedEnv, pid1Available, readText, start, tempDir, waitFor, type Started } from '../e2e/harness.js';
+import { FIXTURES, MODES, freePort, httpGet, killAll, killMarked, markedEnv, pid1Available, readText, run, start, tempDir, waitFor, type Started } from '../e2e/harness.js';
 import { FAULT_FIXTURES, STOPPABLE, markedAlive, newMark } from './helpers.js';
 
 const marks: string[] = [];
@@ -189,6 +189,65 @@ describe.each(MODES)('pre-stop faults (%s)', (mode) => {
       const logLines = r.stderr.split('\n').filter(Boolean);
       expect(logLines.every((l) => l.startsWith('graceful-init: ')), r.stderr).toBe(true);
       expect(r.stderr).toContain('"no-such-command-xyz\\nsecond" failed: "no-such-command-xyz" not found');
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+// Images without curl (distroless, scratch) call their app's admin endpoint with an HTTP action;
+// the app here is a small python HTTP server with a shutdown endpoint, like Spring Boot's actuator
+describe.each(MODES)('HTTP pre-stop actions (%s)', (mode) => {
+  const skip = mode === 'pid1' && !pid1Available();
+  const APP = join(FIXTURES, 'http-app.py');
+
+  async function stopAfter(action: (port: number) => string[]) {
+    const port = await freePort();
+    const init = start(mode, [...action(port), '--kill-after', '14s', '--', 'python3', APP, String(port)]);
+    const pid = await init.initPid();
+    await waitFor('the app to answer', async () => (await httpGet(port, '/fast', 1000)).status === 200, 10_000);
+    process.kill(pid, 'SIGTERM');
+    return init.result;
+  }
+
+  it.skipIf(skip)('POST to the app\'s shutdown endpoint: its answer passed on, the app finishes by itself, no stop signal needed', async () => {
+    const r = await stopAfter((port) => ['--pre-stop', `POST http://127.0.0.1:${port}/shutdown`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('graceful-init: pre-stop 1: shutting down\n');
+    expect(r.stderr).toMatch(/^graceful-init: shutdown on SIGTERM, pre-stop 1 ok in [^,]+, no stop signal needed, app exited with 0 at [^,]+, exit 0\n$/);
+  });
+
+  it.skipIf(skip)('a non-2xx answer, no answer, or none in time is a failure: the stop signal follows at once', async () => {
+    const closed = await freePort();
+    const cases: [(port: number) => string[], RegExp][] = [
+      [(port) => ['--pre-stop', `POST http://127.0.0.1:${port}/fail`], /pre-stop 1 failed \(HTTP 500\) in [^,]+, SIGTERM to app at ([\d.]+m?s)/],
+      [() => ['--pre-stop', `GET http://127.0.0.1:${closed}/shutdown`], /pre-stop 1 failed \(no answer: ECONNREFUSED\) in [^,]+, SIGTERM to app at ([\d.]+m?s)/],
+      [(port) => ['--pre-stop', `POST http://127.0.0.1:${port}/slow/5000`, '--pre-stop-timeout', '300ms'], /pre-stop 1 timed-out \(no answer after 300ms\) in [^,]+, SIGTERM to app at ([\d.]+m?s)/],
+    ];
+    for (const [action, summary] of cases) {
+      const r = await stopAfter(action);
+      expect(r.code).toBe(143);
+      const at = summary.exec(r.stderr)?.[1];
+      expect(at, r.stderr).toBeDefined();
+      expect(Number.parseFloat(at ?? '') * (at?.endsWith('ms') ? 1 : 1000), r.stderr).toBeLessThan(1500);
+    }
+  }, 40_000);
+
+  it.skipIf(skip)('a target that is not this pod is refused at start: one line, exit 2, the app never started', async () => {
+    const dir = tempDir();
+    try {
+      const marker = join(dir.path, 'ran');
+      for (const [action, why] of [
+        ['GET http://192.0.2.1:8080/drain', /--pre-stop "GET http:\/\/192\.0\.2\.1:8080\/drain": 192\.0\.2\.1 is not an address of this pod; .*use 127\.0\.0\.1/],
+        ['POST http://example.com/drain', /example\.com is a name; .*write 127\.0\.0\.1/],
+        ['POST https://127.0.0.1:8443/drain', /only http:\/\/ is spoken/],
+      ] as const) {
+        const r = await run(mode, ['--pre-stop', action, '--', 'sh', '-c', `touch ${marker}`]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(why);
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(readText(marker), 'the app never started').toBe('');
+      }
     } finally {
       dir.cleanup();
     }
