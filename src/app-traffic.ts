@@ -3,6 +3,9 @@ import { wantsTraffic, type Options } from './cli/options.js';
 import type { Logger } from './log.js';
 import { descendantsOf } from './process/leftovers.js';
 import type { Native } from './reaper/native.js';
+import { connectionField, fromLoopback } from './traffic/connection-table.js';
+import { CONNECTION } from './traffic/native-api.js';
+import { isOwnPeerPort, ownConnectionsOpened } from './traffic/own-connections.js';
 import { sockDiagFrom, startTrafficMonitor, watchAppPorts, type AppPortWatch, type TrafficMonitor } from './traffic/index.js';
 
 
@@ -32,8 +35,10 @@ export function watchAppTraffic(native: Native | null, options: Options, log: Lo
   });
   const monitor = startTrafficMonitor({
     diag,
+    // the init's own probes of the app (--ready-check) are not the app's traffic
+    ignore: (table, i) => isOwnPeerPort(connectionField(table, i, CONNECTION.remotePort)) && fromLoopback(table, i),
     ports: (fresh) => ports.watched(fresh),
-    ownAccepts,
+    ownAccepts: () => ownAccepts() + ownConnectionsOpened(),
     onError: (error) => log.debug(`cannot read the app's connections: ${error.code} (${error.what})`),
   });
   return { monitor, ports };

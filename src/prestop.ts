@@ -8,6 +8,7 @@ import { PrefixedLines, type LineFormat } from './output/prefixed-lines.js';
 import { appEnvironment } from './process/app-env.js';
 import { loadExeca } from './process/execa-chunk.js';
 import { trackOwned, untrackOwned } from './process/owned-pids.js';
+import { noteOwnConnection } from './traffic/own-connections.js';
 
 export interface PreStopResult {
   command: string;
@@ -164,6 +165,7 @@ function requestAction(action: HttpAction, output: Output): Running {
   if (action.method !== 'GET' && action.method !== 'HEAD') headers['content-length'] = '0';
   if (action.credentials !== null) headers.authorization = `Basic ${Buffer.from(action.credentials).toString('base64')}`;
   const request = process.getBuiltinModule('node:http').request({ host: action.host, port: action.port, path: action.path, method: action.method, headers, agent: false });
+  request.once('socket', noteOwnConnection);
   const ended = new Promise<Ended>((resolve) => {
     request.once('response', (response) => {
       const status = response.statusCode ?? 0;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ReadyCheck } from './cli/options.js';
+import { noteOwnConnection } from './traffic/own-connections.js';
 
 export interface ReadyProbe {
   /** the last result; false until the first check has passed */
@@ -15,6 +16,7 @@ function probeTcp(port: number, host: string, onConnect: (socket: Socket, done: 
   return new Promise((resolve) => {
     // node:net only once a check runs: it costs start-up time and memory
     const socket = process.getBuiltinModule('node:net').connect({ port, host });
+    noteOwnConnection(socket);
     const done = (ok: boolean) => {
       clearTimeout(timer);
       socket.destroy();

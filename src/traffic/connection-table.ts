@@ -21,6 +21,16 @@ export function connectionKey(table: ConnectionTable, index: number): number {
   return (table.data[r + CONNECTION.cookieHi] ?? 0) * 0x1_0000_0000 + (table.data[r + CONNECTION.cookieLo] ?? 0);
 }
 
+/** The peer of connection `index` is on loopback (127.0.0.0/8, ::1, or IPv4 loopback on a dual-stack socket). */
+export function fromLoopback(table: ConnectionTable, index: number): boolean {
+  const r = index * CONNECTION.fields + CONNECTION.remoteAddress;
+  const word = (i: number): number => (table.data[r + i] ?? 0) >>> 0;
+  if (connectionField(table, index, CONNECTION.family) === 4) return word(0) >>> 24 === 127;
+  if (word(0) !== 0 || word(1) !== 0) return false;
+  if (word(2) === 0xffff) return word(3) >>> 24 === 127;
+  return word(2) === 0 && word(3) === 1;
+}
+
 /** "127.0.0.1" / "::1" from 4 host-order words starting at data[offset]. */
 export function formatAddress(family: 4 | 6, data: Float64Array, offset: number): string {
   const word = (i: number): number => (data[offset + i] ?? 0) >>> 0;

@@ -7,6 +7,7 @@
 // pollNow() (the decision loops, a /metrics scrape) dumps regardless of the budget.
 import { monotonicMs } from '../clock.js';
 import { startPoller, type Poller } from './poller.js';
+import type { ConnectionTable } from './connection-table.js';
 import type { DiagError, SockDiag } from './sock-diag.js';
 import { readTcpCounters, sameTcpCounters, type TcpCounters } from './tcp-counters.js';
 import { TrafficTracker, type TrafficObservation } from './traffic-tracker.js';
@@ -30,6 +31,8 @@ export interface TrafficMonitorOptions {
   counters?: () => TcpCounters | null;
   /** connections the init accepted itself (its status endpoint): not the app's, taken off PassiveOpens */
   ownAccepts?: () => number;
+  /** connections to leave out (the init's own probes of the app): index in the table → true */
+  ignore?: (table: ConnectionTable, index: number) => boolean;
   /** a poll failed (called when the error changes, not at every poll) */
   onError?: (error: DiagError) => void;
 }
@@ -145,7 +148,8 @@ export function startTrafficMonitor(opts: TrafficMonitorOptions): TrafficMonitor
         const table = opts.diag.connections(ports);
         if (!table.ok) return fail(table.error);
         // the kernel's "ms since" are as of the dump's end: date the reading after it
-        obs = tracker.observe(table.value, clock(), opens, opensChangedAt);
+        const ignore = opts.ignore;
+        obs = tracker.observe(table.value, clock(), opens, opensChangedAt, ignore && ((i) => ignore(table.value, i)));
       }
       stats.dumps++;
       stats.lastDumpCpuMs = cpuMsSince(cpu);

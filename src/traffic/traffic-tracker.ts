@@ -56,7 +56,7 @@ export class TrafficTracker {
    * between two readings shows up only there, as traffic at `opensChangedAt` (when the counter was
    * last seen to grow; default `at`).
    */
-  observe(table: ConnectionTable, at: number, passiveOpens?: number | null, opensChangedAt?: number): TrafficObservation {
+  observe(table: ConnectionTable, at: number, passiveOpens?: number | null, opensChangedAt?: number, ignore?: (index: number) => boolean): TrafficObservation {
     const first = this.previousAt === null;
     const since = this.previousAt ?? Number.NEGATIVE_INFINITY;
     const generation = ++this.generation;
@@ -64,8 +64,13 @@ export class TrafficTracker {
     let newConnections = 0;
     let explainedOpens = 0;
     let latest = Number.NEGATIVE_INFINITY;
+    let ignored = 0;
 
     for (let i = 0; i < table.count; i++) {
+      if (ignore?.(i)) {
+        ignored++;
+        continue;
+      }
       const key = connectionKey(table, i);
       const prev = this.memory.get(key);
       const hasInfo = connectionField(table, i, CONNECTION.infoLength) > 0;
@@ -93,7 +98,7 @@ export class TrafficTracker {
         prev.generation = generation;
       }
     }
-    if (this.memory.size > table.count) {
+    if (this.memory.size > table.count - ignored) {
       for (const [key, m] of this.memory) if (m.generation !== generation) this.memory.delete(key);
     }
 
@@ -108,9 +113,9 @@ export class TrafficTracker {
     this.unknownSince = null;
     this.last = {
       at,
-      connections: table.count,
+      connections: table.count - ignored,
       active,
-      idle: table.count - active,
+      idle: table.count - ignored - active,
       lastInboundAt: this.inboundAt,
       newConnections: first ? 0 : newConnections,
     };

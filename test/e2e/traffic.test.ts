@@ -169,6 +169,17 @@ describe.skipIf(!ok())('traffic-aware shutdown (own network namespace)', () => {
     await init.exited;
   }, 40_000);
 
+  it('the init\'s own --ready-check probes of the app\'s port are not traffic: a quiet app drains for --drain-quiet, not --drain-delay', async () => {
+    // a probe every second would otherwise keep 1.5 s of quiet from ever coming
+    const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-quiet', '1500ms', '--drain-delay', '8s']);
+    await appListening(init);
+    await waitFor('ready', async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz']).all) === '200' || undefined, 5000);
+    await sleep(1500); // the probes go on; nothing else reaches the app
+    process.kill(init.child.pid as number, 'SIGTERM');
+    await init.exited;
+    expect(init.stderr()).toMatch(/shutdown on SIGTERM, drain quiet for 1\.5s after 1\.[5-9]s, SIGTERM to app/);
+  }, 40_000);
+
   it('--ready-check flips /readyz with the app and the shutdown; /metrics parses', async () => {
     const init = startInit(['--status-addr', '18090', '--ready-check', `http://127.0.0.1:${PORT}/fast`, '--drain-delay', '2s', '--pre-stop', 'sleep 2', '--pre-stop-wait', '0']);
     const readyz = async () => (await init.inside(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18090/readyz']).all) || 'none';

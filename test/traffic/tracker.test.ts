@@ -21,6 +21,16 @@ describe('last new inbound traffic', () => {
     expect(t.lastInboundAt).toBe(9_700);
   });
 
+  it('leaves out the connections it is told to ignore (the init\'s own probes)', () => {
+    const t = new TrafficTracker();
+    t.observe(tableOf([keepAlive(1)]), 10_000);
+    const before = t.lastInboundAt;
+    // connection 2 (index 1) is new and busy, but ignored
+    const obs = t.observe(tableOf([keepAlive(1), keepAlive(2, { msSinceDataReceived: 10, recvQueue: 5 })]), 10_100, undefined, undefined, (i) => i === 1);
+    expect(t.lastInboundAt).toBe(before);
+    expect(obs).toMatchObject({ connections: 1, active: 0, idle: 1, newConnections: 0 });
+  });
+
   it('stays null with no connection at all', () => {
     const t = new TrafficTracker();
     t.observe(tableOf([]), 1000);
