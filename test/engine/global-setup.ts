@@ -1,7 +1,6 @@
 // Once per vitest run, for the engine project only: the private dockerd, the base images, the init
 // image and every recipe in docker/examples. Teardown stops the daemon and all it started, by pid.
 import type { TestProject } from 'vitest/node';
-import { ensureBundle } from '../e2e/harness.js';
 import { missingEngine, startDaemon } from './lib/dockerd.mjs';
 import { prepareImages } from './lib/images.mjs';
 import type { EngineContext } from './engine.js';
@@ -17,10 +16,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const log = (line: string) => console.log(`engine: ${line}`);
   const started = Date.now();
-  const bundle = ensureBundle();
   const daemon = await startDaemon({ log });
   try {
-    const images = await prepareImages(daemon, { bundleTarball: bundle.tarball, log });
+    const images = await prepareImages(daemon, { log });
     const context: EngineContext = { docker: daemon.docker, env: daemon.env, dir: daemon.dir, images };
     project.provide('engine', context);
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,9 +1,12 @@
-// Every recipe in docker/examples, built by the real engine on locally made stand-ins of its base
-// image (see lib/images.mjs) and run: exit codes, signals, reaping, docker stop's deadline, a
-// read-only root, non-root users, and Docker's own --init (tini) in front of graceful-init.
+// docker/Dockerfile built by the real engine (BuildKit) on a local stand-in of its base image, and
+// every recipe in docker/examples built from that image on locally made stand-ins of its own base
+// (see lib/images.mjs) and run: exit codes, signals, reaping, docker stop's deadline, a read-only
+// root, non-root users, and Docker's own --init (tini) in front of graceful-init.
 import { afterEach, describe, expect, it } from 'vitest';
 import { dockerMust, dockerRun, engine, images, logs, removeContainers, runDetached, runForeground, waitExit, waitLog } from './engine.js';
-import { freePort, httpGet, sleep, waitFor } from '../e2e/harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, freePort, httpGet, sleep, waitFor } from '../e2e/harness.js';
 
 const INIT = '/opt/graceful-init/bin/graceful-init';
 const SUMMARY = /^graceful-init: shutdown on SIG\w+, .*, exit \d+$/m;
@@ -29,6 +32,39 @@ async function zombiesAfterOrphansExit(id: string): Promise<number> {
 /** Five orphans that exit after 0.3 s, reparented to PID 1 (or to the subreaper), then sleep. */
 const ORPHANS = ['sh', '-c', 'for i in 1 2 3 4 5; do (sleep 0.3 &); done; echo spawned; exec sleep 60'];
 const IGNORES_TERM = ['sh', '-c', 'trap "" TERM INT; echo ready; while :; do sleep 1; done'];
+
+describe.skipIf(!engine())('docker/Dockerfile built in a real engine', () => {
+  it('is the image its FROM stand-in and BuildKit made: /opt/graceful-init only, the bundle as ENTRYPOINT, this version', async () => {
+    const init = images().init;
+    expect(init).toBe(`graceful-init:${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
+    expect(images().nodeBookworm).toBe('node:24-bookworm');
+    const history = await dockerMust(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', init]);
+    // made by the Dockerfile's instructions, not imported from a tarball
+    expect(history).toMatch(/^COPY \/out\/opt\/graceful-init \/opt\/graceful-init.*\|buildkit\.dockerfile\.v0$/m);
+    const config = JSON.parse(await dockerMust(['inspect', '-f', '{{json .Config}}', init])) as { Entrypoint: string[] };
+    expect(config.Entrypoint).toEqual([INIT]);
+    const version = await runForeground([init, '--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^graceful-init \d+\.\d+\.\d+ \(bundle, node v24\.[\d.]+\)\n$/);
+    // the bundle was made in the image from its own Debian root: the libraries' packages are named
+    const bundle = await runForeground(['--entrypoint', '/bin/busybox', images().recipes.scratch, 'cat', '/opt/graceful-init/share/graceful-init/BUNDLE.txt']);
+    expect(bundle.stdout).toMatch(/lib\/libc\.so\.6\s+from Debian libc6 \S+/);
+  });
+
+  it('every recipe carries that image\'s executable', async () => {
+    // each recipe's own tools: busybox, Debian's coreutils, node
+    const hashers: Record<string, string[]> = {
+      scratch: ['--entrypoint', '/bin/busybox', images().recipes.scratch, 'sha256sum', INIT],
+      alpine: ['--entrypoint', '/bin/busybox', images().recipes.alpine, 'sha256sum', INIT],
+      nginx: ['--entrypoint', 'sha256sum', images().recipes.nginx, INIT],
+      distroless: ['--entrypoint', '/nodejs/bin/node', images().recipes.distroless, '-p', `require('crypto').createHash('sha256').update(require('fs').readFileSync('${INIT}')).digest('hex')`],
+    };
+    const sums = await Promise.all(Object.values(hashers).map(async (args) => (await runForeground(args)).stdout.trim().split(/\s+/)[0]));
+    expect(sums[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(sums).size, JSON.stringify(sums)).toBe(1);
+    expect((await runForeground(['--entrypoint', INIT, images().recipes.alpine, '--version'])).stdout).toMatch(/\(bundle, node v24\./);
+  });
+});
 
 describe.skipIf(!engine())('docker/examples built and run in a real engine (dockerd, runc)', () => {
   it('each recipe builds on its base, with the bundle in place and the init as its ENTRYPOINT', async () => {

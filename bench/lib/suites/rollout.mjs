@@ -17,7 +17,7 @@ import { startDaemon } from '../../../test/engine/lib/dockerd.mjs';
 import { docker, dockerOk } from '../../../test/engine/lib/docker.mjs';
 import { prepareImages } from '../../../test/engine/lib/images.mjs';
 import { constantLoad, nginxSite, request, tally } from '../../../test/engine/lib/load.mjs';
-import { ROOT, findNginx } from '../setup.mjs';
+import { findNginx } from '../setup.mjs';
 import { sleep } from '../util.mjs';
 
 const PROPAGATION_MS = 3000;
@@ -167,13 +167,10 @@ export function variants(images) {
 export async function rolloutBench({ rounds, progress, notes }) {
   const nginx = findNginx(notes);
   if (!nginx) throw new Error('the load balancer needs nginx on the host (apt-get install nginx)');
-  const bundle = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--if-stale', '--json'], { cwd: ROOT, encoding: 'utf8' });
-  if (bundle.status !== 0) throw new Error(`scripts/bundle.mjs: ${bundle.stderr}`);
-  const { tarball } = JSON.parse(bundle.stdout);
   const daemon = await startDaemon({ log: progress });
   const siteDir = mkdtempSync(join(tmpdir(), 'gi-bench-site-'));
   try {
-    const images = await prepareImages(daemon, { bundleTarball: tarball, log: progress, recipes: ['nginx'] });
+    const images = await prepareImages(daemon, { log: progress, recipes: ['nginx'] });
     const site = nginxSite(siteDir, { slowBytes: SLOW_BYTES, rate: RATE });
     const list = variants(images);
     const out = Object.fromEntries(list.map((v) => [v.id, { label: v.label, control: Boolean(v.control), runs: [] }]));

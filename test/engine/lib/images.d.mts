@@ -7,9 +7,12 @@ export interface Images {
   node: string;
   debian: string;
   nginx: string;
+  /** the stand-in for docker/Dockerfile's base image, under the name the Dockerfile gives */
+  nodeBookworm: string;
+  /** graceful-init:<version>, built from docker/Dockerfile */
   init: string;
   recipes: Record<Recipe, string>;
 }
 export function cacheDir(): string;
 export function debianMirror(): { suite: string; mirror: string };
-export function prepareImages(daemon: Pick<Daemon, 'docker' | 'env'>, opts: { bundleTarball: string; log?: (line: string) => void; recipes?: Recipe[] }): Promise<Images>;
+export function prepareImages(daemon: Pick<Daemon, 'docker' | 'env'>, opts?: { log?: (line: string) => void; recipes?: Recipe[] }): Promise<Images>;

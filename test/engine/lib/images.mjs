@@ -5,15 +5,20 @@
 //   nginx    Debian's nginx on an mmdebstrap root, shaped like the official nginx image
 //            (test/engine/images/nginx: /docker-entrypoint.sh that execs its arguments, STOPSIGNAL
 //            SIGQUIT, temp files in /var/cache/nginx, logs to stdout/stderr)
-//   init     the portable bundle tarball, imported as is: what docker/Dockerfile's last stage holds
+//   node:24-bookworm  (the name docker/Dockerfile's build stage gives) Debian with apt, a C
+//            toolchain and python3 from mmdebstrap, the pinned Node 24 and npm from the npm registry
+//            in /usr/local, as the official image has them
+//   init     docker/Dockerfile itself, built on that stand-in (init-image.mjs): graceful-init:<version>,
+//            the image every recipe copies /opt/graceful-init from
 // Root filesystem tarballs are cached between runs, keyed by a hash of their inputs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerOk } from './docker.mjs';
+import { buildInitImage, dockerfileBase } from './init-image.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..', '..', '..');
@@ -41,8 +46,25 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** `name-<hash of inputs>.tar` in the cache, made by `build(file)` when absent; older ones removed. */
-function cachedTar(name, inputs, build, log) {
+/** mmdebstrap SUITE OUT MIRROR, in the background: two roots are made at the same time. */
+function mmdebstrap(options, suite, out, mirror) {
+  return new Promise((resolve, reject) => {
+    // stdin empty: mmdebstrap reads more apt sources from a stdin that is not a terminal
+    const child = spawn('mmdebstrap', [...options, suite, out, mirror], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr = (stderr + b).slice(-3000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`mmdebstrap ${suite} exited ${code ?? signal}:\n${stderr}`));
+    });
+  });
+}
+
+/** `name-<hash of inputs>.tar` in the cache, made by `build(file)` (which may be async) when absent; older ones removed. */
+async function cachedTar(name, inputs, build, log) {
   const dir = cacheDir();
   const key = sha256(JSON.stringify([RECIPE_VERSION, ...inputs])).slice(0, 16);
   const file = join(dir, `${name}-${key}.tar`);
@@ -53,7 +75,7 @@ function cachedTar(name, inputs, build, log) {
   const started = Date.now();
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    build(tmp);
+    await build(tmp);
     renameSync(tmp, file);
   } finally {
     rmSync(tmp, { force: true });
@@ -171,7 +193,7 @@ const DEBIAN_PACKAGES = ['nginx'];
 
 function debianRoot(log) {
   const { suite, mirror } = debianMirror();
-  const mmdebstrap = run('mmdebstrap', ['--version']).trim();
+  const version = run('mmdebstrap', ['--version']).trim();
   // essential packages and nginx only: nothing is installed into the image afterwards (no apt)
   const options = [
     '--variant=essential', '--mode=root', '--format=tar',
@@ -180,9 +202,56 @@ function debianRoot(log) {
     '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/locale/*',
     '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-include=/usr/share/doc/*/copyright',
   ];
-  return cachedTar('debian-nginx-root', [suite, mirror, mmdebstrap, ...options], (out) => {
-    // stdin empty: mmdebstrap reads more apt sources from a stdin that is not a terminal
-    run('mmdebstrap', [...options, suite, out, mirror], { input: '', timeout: 600_000 });
+  return cachedTar('debian-nginx-root', [suite, mirror, version, ...options], (out) => mmdebstrap(options, suite, out, mirror), log);
+}
+
+/** Debian's main options and the host's apt settings its mirror needs (an expired Release date accepted). */
+function hostAptOptions() {
+  const dump = run('apt-config', ['dump']);
+  return ['Acquire::Check-Valid-Until', 'Acquire::http::Proxy', 'Acquire::https::Proxy']
+    .map((key) => new RegExp(`^${key.replaceAll(':', '\\:')} "(.*)";$`, 'mi').exec(dump))
+    .filter(Boolean)
+    .map((m) => `--aptopt=${m[0].replace(/;$/, '')}`);
+}
+
+/** npm, pinned (scripts/lib/npm-fetch.mjs): the directory of the unpacked package. */
+function npmPackageDir() {
+  return run(process.execPath, [join(ROOT, 'scripts', 'node-runtimes.mjs'), 'npm'], { timeout: 300_000 }).trim();
+}
+
+/**
+ * The stand-in for node:24-bookworm (buildpack-deps:bookworm with Node in /usr/local): what
+ * docker/Dockerfile's build stage uses of it is apt, gcc/make/python3 for the addon, node and npm.
+ */
+function nodeBookwormRoot(log) {
+  const { suite, mirror } = debianMirror();
+  const npmDir = npmPackageDir();
+  const options = [
+    '--variant=apt', '--mode=root', '--format=tar',
+    '--include=ca-certificates,gcc,make,python3,libc6-dev',
+    '--aptopt=Acquire::Languages "none"', ...hostAptOptions(),
+    '--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/locale/*',
+  ];
+  const nodeVersion = run(NODE, ['--version']).trim();
+  const npmVersion = JSON.parse(readFileSync(join(npmDir, 'package.json'), 'utf8')).version;
+  return cachedTar('node-bookworm-root', [suite, mirror, run('mmdebstrap', ['--version']).trim(), ...options, nodeVersion, sha256File(NODE), npmVersion], async (out) => {
+    await mmdebstrap(options, suite, out, mirror);
+    const stage = mkdtempSync(join(tmpdir(), 'gi-node-'));
+    try {
+      const local = join(stage, 'usr', 'local');
+      mkdirSync(join(local, 'bin'), { recursive: true });
+      mkdirSync(join(local, 'lib', 'node_modules'), { recursive: true });
+      copyFileSync(NODE, join(local, 'bin', 'node'));
+      chmodSync(join(local, 'bin', 'node'), 0o755);
+      run('cp', ['-a', npmDir, join(local, 'lib', 'node_modules', 'npm')]);
+      symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(local, 'bin', 'npm'));
+      symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(local, 'bin', 'npx'));
+      // appended entry by entry: /usr/local/bin and /usr/local/lib are in the root already, and
+      // docker import refuses a path twice
+      run('tar', ['-rf', out, '-C', stage, '--owner=0', '--group=0', '--numeric-owner', './usr/local/bin/node', './usr/local/bin/npm', './usr/local/bin/npx', './usr/local/lib/node_modules']);
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
   }, log);
 }
 
@@ -191,40 +260,46 @@ function debianRoot(log) {
 export const RECIPES = ['alpine', 'distroless', 'nginx', 'scratch'];
 
 /**
- * Every base image, the init image and every recipe in docker/examples, built on the daemon.
- * Returns image names: { busybox, node, nginx, init, recipes: { alpine, distroless, nginx, scratch } }.
+ * Every base image, the init image built from docker/Dockerfile, and every recipe in docker/examples
+ * built on them. Returns image names: { busybox, node, nginx, init, recipes: { alpine, ... } }.
  */
-export async function prepareImages(daemon, { bundleTarball, log = () => {}, recipes: wanted = RECIPES }) {
-  const roots = { busybox: busyboxRoot(log), node: nodeRoot(log), debian: debianRoot(log) };
+export async function prepareImages(daemon, { log = () => {}, recipes: wanted = RECIPES } = {}) {
+  const [busybox, node, debian, nodeBookworm] = await Promise.all([busyboxRoot(log), nodeRoot(log), debianRoot(log), nodeBookwormRoot(log)]);
+  const roots = { busybox, node, debian, nodeBookworm };
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
   const images = {
     busybox: `gi-base/busybox:${roots.busybox.key}`,
     node: `gi-base/distroless-node:${roots.node.key}`,
     debian: `gi-base/debian-nginx-root:${roots.debian.key}`,
     nginx: 'gi-base/nginx:stand-in',
-    init: 'gi-test/graceful-init:bundle',
+    nodeBookworm: dockerfileBase(ROOT),
+    // the name every recipe's INIT_IMAGE defaults to
+    init: `graceful-init:${version}`,
   };
   const started = Date.now();
   await Promise.all([
     dockerOk(daemon, ['import', '-c', 'CMD ["sh"]', roots.busybox.file, images.busybox]),
     dockerOk(daemon, ['import', '-c', 'USER 65532', '-c', 'WORKDIR /home/nonroot', '-c', 'ENTRYPOINT ["/nodejs/bin/node"]', roots.node.file, images.node]),
-    dockerOk(daemon, ['import', '-c', 'ENTRYPOINT ["/opt/graceful-init/bin/graceful-init"]', '-c', 'CMD ["--help"]', join(ROOT, bundleTarball), images.init]),
     dockerOk(daemon, ['import', '-c', 'CMD ["bash"]', roots.debian.file, images.debian]).then(() =>
       dockerOk(daemon, ['build', '-q', '--build-arg', `BASE_IMAGE=${images.debian}`, '-t', images.nginx, NGINX_CONTEXT], { timeoutMs: 300_000 }),
     ),
+    dockerOk(daemon, ['import', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-c', 'CMD ["node"]', roots.nodeBookworm.file, images.nodeBookworm]).then(() =>
+      buildInitImage(daemon, { root: ROOT, tag: images.init, log }),
+    ),
   ]);
-  log(`base images imported and built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`base images and the init image ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const base = { alpine: images.busybox, distroless: images.node, nginx: images.nginx, scratch: images.busybox };
   const recipes = {};
   const t = Date.now();
-  // one build each, at the same time (the classic builder builds every stage; a build is mostly I/O)
+  // one build each, at the same time (the classic builder builds every stage; a build is mostly I/O);
+  // INIT_IMAGE stays the recipe's own default, the image built above
   await Promise.all(
     wanted.map((name) => {
       recipes[name] = `gi-test/${name}:recipe`;
       return dockerOk(daemon, [
         'build', '-q',
         '--build-arg', `BASE_IMAGE=${base[name]}`,
-        '--build-arg', `INIT_IMAGE=${images.init}`,
         '-t', recipes[name], join(ROOT, 'docker', 'examples', name),
       ], { timeoutMs: 300_000 });
     }),
@@ -232,4 +307,3 @@ export async function prepareImages(daemon, { bundleTarball, log = () => {}, rec
   log(`docker/examples/{${wanted.join(',')}}: built in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return { ...images, recipes };
 }
-
