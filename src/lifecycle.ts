@@ -51,8 +51,10 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   if (native) takeSignalsNodeCannot(native, log);
   becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
   // the status endpoint answers from before the app exists: it reads what is there when asked
-  const live: Live = { shutdown: null, app: null, appRunning: false, traffic: null, probe: null, reaped: () => 0, forwarded: new Map() };
-  const status = options.statusAddr ? await listenForStatus(options.statusAddr, log, statusHooks(live, native, log)) : null;
+  let shutdownExists: (shutdown: Shutdown) => void = () => {};
+  const shutdownReady = new Promise<Shutdown>((resolve) => (shutdownExists = resolve));
+  const live: Live = { shutdown: null, shutdownReady, app: null, appRunning: false, traffic: null, probe: null, reaped: () => 0, forwarded: new Map() };
+  const status = options.statusAddr ? await listenForStatus(options, log, statusHooks(live, native, log)) : null;
 
   await testHooks?.beforeSpawn();
   const { app: running, reaped, collectExited } = launchApp(ctx, native);
@@ -80,6 +82,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
     forwardSignal(plan, running, signal, log, sentNatively);
   };
   const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers, native), traffic: traffic?.monitor ?? null }, forward, log));
+  shutdownExists(stop);
   ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
   testHooks?.afterSetUp();
   if (native) dropStartupPagesLater(native, log);
@@ -110,6 +113,8 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 /** What the status endpoint reads, filled in as the init's life goes on. */
 interface Live {
   shutdown: Shutdown | null;
+  /** settles once the app exists, and with it the shutdown that stops it */
+  shutdownReady: Promise<Shutdown>;
   app: App | null;
   appRunning: boolean;
   traffic: AppTraffic | null;
@@ -135,7 +140,9 @@ function statusHooks(live: Live, native: Native | null, log: Logger): StatusHook
         logLinesDropped: log.dropped,
       }),
     preStop: async () => {
-      live.shutdown?.startFromHook();
+      // before the app exists there is nothing to stop yet: the sequence starts once it does, as
+      // for a stop signal that came that early
+      (await live.shutdownReady).startFromHook();
       await live.app?.exited;
     },
   };
@@ -309,14 +316,13 @@ async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: Shu
   return leftovers.anyLeft() ? `${killed}, some still running` : killed;
 }
 
-async function listenForStatus(
-  addr: NonNullable<Options['statusAddr']>,
-  log: Logger,
-  hooks: StatusHooks,
-): Promise<Server> {
-  const { startStatusServer } = await import('./status-server.js');
+async function listenForStatus(options: Options, log: Logger, hooks: StatusHooks): Promise<Server> {
+  const addr = options.statusAddr as NonNullable<Options['statusAddr']>;
+  const [{ startStatusServer }, { loadPrestopToken }] = await Promise.all([import('./status-server.js'), import('./prestop-token.js')]);
+  const token = options.prestopTokenFile ? loadPrestopToken(options.prestopTokenFile) : null;
+  if (token?.warning) log.warn(token.warning);
   try {
-    return await startStatusServer(addr, hooks, log);
+    return await startStatusServer(addr, hooks, log, token?.bytes ?? null);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ExitError(2, `--status-addr ${formatStatusAddr(addr)}: cannot listen (${why}); choose a free port and a local address`);

@@ -99,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const warning of warnings) log.warn(warning);
   try {
+    if (options.sendPrestop) return await (await import('./send-prestop.js')).sendPrestop(options);
     native = loadNativeOrExplain(options.requireReaper, options.reaperPath);
     return await runInit({ options, command, log, inbox, inheritedFds, parentAtStart }, native);
   } catch (err) {

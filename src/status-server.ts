@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { formatStatusAddr } from './cli/options.js';
 import type { Logger } from './log.js';
+import { bearerMatches } from './prestop-token.js';
+import { StatusClients, type ClientLimits } from './status-clients.js';
 
 export interface StatusHooks {
   /** /healthz: the app process is running */
@@ -16,24 +18,27 @@ export interface StatusHooks {
 
 /**
  * What one client, or two thousand, may cost the init. Whoever can reach the port must not be able to
- * exhaust PID 1's heap (64 MB) or its time: everything a connection holds is bounded, and a connection
- * lives only as long as a well-behaved probe needs.
+ * exhaust PID 1's heap (64 MB) or its time, nor keep the kubelet out: everything a connection holds
+ * is bounded, a connection lives only as long as a well-behaved probe needs, and a source that
+ * holds too many unfinished requests loses its own oldest (status-clients.ts).
  */
-export interface StatusLimits {
-  /** connections open at once; more are closed as they arrive */
-  maxConnections: number;
+export interface StatusLimits extends ClientLimits {
   /** bytes of request line and headers */
   maxHeaderBytes: number;
   maxHeaders: number;
   /** from connect to a complete request; then the answer is immediate, except GET /prestop's */
   requestTimeoutMs: number;
+  /** connections the kernel holds until they are accepted (capped by net.core.somaxconn) */
+  backlog: number;
 }
 
 export const STATUS_LIMITS: StatusLimits = {
-  maxConnections: 64,
+  perSource: 16,
+  total: 256,
   maxHeaderBytes: 4096,
   maxHeaders: 32,
   requestTimeoutMs: 2000,
+  backlog: 1024,
 };
 
 const ROUTES: Record<string, readonly string[]> = {
@@ -47,15 +52,20 @@ const ROUTES: Record<string, readonly string[]> = {
 /**
  * GET|HEAD /healthz: 200 while the app runs. GET|HEAD /readyz: 200 while the --ready-check passes and
  * no shutdown has started, else 503. GET|HEAD /metrics: Prometheus text.
- * GET /prestop: starts the shutdown sequence and answers once the app has exited.
- * Another method on these paths: 405; another path: 404. One request per connection.
+ * GET /prestop with `Authorization: Bearer <token>`: starts the shutdown sequence and answers once
+ * the app has exited; without a token configured it is off (404); without the header 401, with
+ * another token 403, and nothing starts. Another method on these paths: 405; another path: 404.
+ * One request per connection.
  */
 export async function startStatusServer(
   addr: { host: string; port: number },
   hooks: StatusHooks,
   log: Logger,
+  token: Buffer | null,
   limits: StatusLimits = STATUS_LIMITS,
 ): Promise<Server> {
+  const clients = new StatusClients(limits);
+  const refusals = refusalLog(log);
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -66,15 +76,18 @@ export async function startStatusServer(
       keepAlive: false,
       requireHostHeader: false,
     },
-    (req, res) => answer(req, res, hooks),
+    (req, res) => {
+      clients.settle(req.socket);
+      answer(req, res, hooks, token, refusals);
+    },
   );
-  server.maxConnections = limits.maxConnections;
   server.maxHeadersCount = limits.maxHeaders;
   server.maxRequestsPerSocket = 1;
   server.keepAliveTimeout = 1;
   // A deadline per connection, whatever it sends or does not send; only an accepted GET /prestop,
   // which waits for the app to exit, is exempt (see answer()).
   server.on('connection', (socket: Socket) => {
+    clients.admit(socket);
     const timer = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
     timer.unref();
     deadlines.set(socket, timer);
@@ -85,8 +98,10 @@ export async function startStatusServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // no host (`:8081`): every interface, IPv6 and IPv4 where the system has both
-    server.listen(addr.port, addr.host || undefined, () => {
+    // no host (`:8081`): every interface, IPv6 and IPv4 where the system has both. The backlog:
+    // connections the kernel completes while the init is busy evicting a flood wait here for
+    // their turn instead of being dropped (a dropped SYN is retried after 1 s, a probe's timeout)
+    server.listen({ port: addr.port, host: addr.host || undefined, backlog: limits.backlog }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -98,7 +113,7 @@ export async function startStatusServer(
 
 const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
 
-function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks): void {
+function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks, token: Buffer | null, refused: (req: IncomingMessage, why: string) => void): void {
   const send = (code: number, body: string, headers: Record<string, string> = {}) => {
     res.writeHead(code, { 'content-type': 'text/plain', connection: 'close', ...headers });
     res.end(`${body}\n`);
@@ -110,10 +125,33 @@ function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks): 
   if (path === '/healthz') return hooks.isAlive() ? send(200, 'ok') : send(503, 'the app has exited');
   if (path === '/metrics') return send(200, hooks.metrics().trimEnd(), { 'content-type': 'text/plain; version=0.0.4' });
   if (path === '/readyz') return hooks.isReady() ? send(200, 'ready') : send(503, 'shutting down');
+  if (!token) return send(404, '/prestop is off: the init was started without --prestop-token-file');
+  if (!req.headers.authorization) {
+    refused(req, 'no token');
+    return send(401, 'GET /prestop needs the header Authorization: Bearer <the --prestop-token-file token>', { 'www-authenticate': 'Bearer' });
+  }
+  if (!bearerMatches(req.headers.authorization, token)) {
+    refused(req, 'wrong token');
+    return send(403, 'wrong token');
+  }
   const deadline = deadlines.get(req.socket);
   if (deadline) clearTimeout(deadline);
   hooks.preStop().then(
     () => send(200, 'app exited'),
     () => send(500, 'shutdown failed'),
   );
+}
+
+/** One warning per refused /prestop, at most one a second (whoever refills them cannot flood the log). */
+function refusalLog(log: Logger): (req: IncomingMessage, why: string) => void {
+  let lastAt = -Infinity;
+  let since = 0;
+  return (req, why) => {
+    since++;
+    const now = Date.now();
+    if (now - lastAt < 1000) return;
+    const more = since > 1 ? ` (${since - 1} more refused in the last ${Math.round((now - lastAt) / 1000)}s)` : '';
+    log.warn(`refused GET /prestop from ${req.socket.remoteAddress ?? '?'}: ${why}${more}`);
+    [lastAt, since] = [now, 0];
+  };
 }

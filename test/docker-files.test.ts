@@ -5,10 +5,13 @@
 // Deployment is valid against the Kubernetes API schema. test/engine builds and runs the recipes in
 // a real engine.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/cli/duration.js';
 import { OPTION_TABLE, envName, parseReadyCheck } from '../src/cli/options.js';
@@ -419,21 +422,28 @@ interface Container {
   env?: { name: string; value?: string }[];
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  lifecycle?: { preStop?: { httpGet?: { path: string; port: string | number } } };
+  lifecycle?: { preStop?: { httpGet?: { path: string; port: string | number; httpHeaders?: { name: string; value: string }[] } } };
   securityContext?: { readOnlyRootFilesystem?: boolean };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+interface Volume {
+  name: string;
+  secret?: { secretName: string; defaultMode?: number };
 }
 
 describe('docker/kubernetes/deployment.yaml', () => {
   const load = () => {
     const docs = parseAllDocuments(readFileSync(join(DOCKER, 'kubernetes', 'deployment.yaml'), 'utf8'));
     for (const doc of docs) expect(doc.errors).toEqual([]);
-    const deployment = docs.map((d) => d.toJS() as { kind: string; spec: { template: { spec: { terminationGracePeriodSeconds: number; containers: Container[] } } } }).find((d) => d.kind === 'Deployment');
+    type Pod = { terminationGracePeriodSeconds: number; containers: Container[]; volumes?: Volume[] };
+    const all = docs.map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { template: { spec: Pod } }; stringData?: Record<string, string> });
+    const deployment = all.find((d) => d.kind === 'Deployment');
     expect(deployment).toBeTruthy();
-    const pod = deployment?.spec.template.spec as { terminationGracePeriodSeconds: number; containers: Container[] };
+    const pod = deployment?.spec.template.spec as Pod;
     const container = pod.containers.find((c) => c.name === 'nginx') as Container;
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
-    return { pod, container, env };
+    const secrets = all.filter((d) => d.kind === 'Secret');
+    return { pod, container, env, secrets };
   };
   /** The image's ENV, overridden by the pod's env; and its ENTRYPOINT options. */
   const effective = () => {
@@ -465,10 +475,11 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(plan).toMatch(/pre-stop 1: nginx -s quit/);
   });
 
-  it('is a valid apps/v1 Deployment for the Kubernetes API schema (kubernetes-models)', () => {
+  it('is a valid apps/v1 Deployment and v1 Secret for the Kubernetes API schema (kubernetes-models)', () => {
     const docs = parseAllDocuments(readFileSync(join(DOCKER, 'kubernetes', 'deployment.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
     const deployment = docs.find((d) => d.kind === 'Deployment');
     expect(() => new Deployment(deployment as ConstructorParameters<typeof Deployment>[0]).validate()).not.toThrow();
+    expect(() => new Secret(docs.find((d) => d.kind === 'Secret') as ConstructorParameters<typeof Secret>[0]).validate()).not.toThrow();
     // the validator can say no: a grace period written as a string is not an integer
     const broken = structuredClone(deployment) as unknown as { spec: { template: { spec: { terminationGracePeriodSeconds: unknown } } } };
     broken.spec.template.spec.terminationGracePeriodSeconds = '45';
@@ -490,6 +501,29 @@ describe('docker/kubernetes/deployment.yaml', () => {
     const preStop = container.lifecycle?.preStop?.httpGet;
     expect(preStop?.path).toBe('/prestop');
     expect(portOf(preStop?.port as string | number)).toBe(statusPort);
+  });
+
+  it("the preStop hook sends the Secret's token, which the init reads from the Secret's file, readable by root alone", () => {
+    const { pod, container, env, secrets } = load();
+    const file = env.GRACEFUL_INIT_PRESTOP_TOKEN_FILE as string;
+    const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+    expect(mount?.readOnly).toBe(true);
+    const volume = pod.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.secret?.defaultMode).toBe(0o400);
+    const secret = secrets.find((x) => x.metadata.name === volume?.secret?.secretName);
+    const token = secret?.stringData?.[file.slice((mount?.mountPath.length ?? 0) + 1)];
+    expect(token).toBeTruthy();
+    expect(container.lifecycle?.preStop?.httpGet?.httpHeaders).toEqual([{ name: 'Authorization', value: `Bearer ${token}` }]);
+    // as shipped, a placeholder the init refuses: nobody runs with a token everyone has read here
+    const dir = mkdtempSync(join(tmpdir(), 'gi-token-'));
+    try {
+      writeFileSync(join(dir, 'token'), token as string);
+      const r = spawnSync(BINARY, ['--status-addr', '127.0.0.1:1', '--prestop-token-file', join(dir, 'token'), '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/holds spaces .*head -c 24 \/dev\/urandom \| base64\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     // the path is one the option documents
     const help = OPTION_TABLE.find((o) => o.long === 'status-addr')?.help ?? '';
     expect(help).toContain('/prestop');
@@ -498,15 +532,22 @@ describe('docker/kubernetes/deployment.yaml', () => {
   it('the real status endpoint answers /prestop: it stops the app and answers when it has exited', async () => {
     const { container } = load();
     const port = await freePort();
-    const init = spawn(BINARY, ['--status-addr', `127.0.0.1:${port}`, '--', 'sleep', '30'], { stdio: 'ignore' });
+    const dir = mkdtempSync(join(tmpdir(), 'gi-token-'));
+    const token = 'a-token-the-test-chose-1234';
+    writeFileSync(join(dir, 'token'), token, { mode: 0o400 });
+    const init = spawn(BINARY, ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', join(dir, 'token'), '--', 'sleep', '30'], { stdio: 'ignore' });
     try {
       const exited = new Promise<number | null>((r) => init.on('close', r));
       await waitFor('the status endpoint', async () => (await httpGet(port, '/readyz', 500)).status === 200);
-      const hook = await httpGet(port, container.lifecycle?.preStop?.httpGet?.path as string, 10_000);
-      expect(hook.status).toBe(200);
+      const headers = Object.fromEntries((container.lifecycle?.preStop?.httpGet?.httpHeaders ?? []).map((h) => [h.name, h.value.replace(/^Bearer .*/, `Bearer ${token}`)]));
+      const hook = await new Promise<number | undefined>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: container.lifecycle?.preStop?.httpGet?.path, headers, agent: false }, (res) => (res.resume(), resolve(res.statusCode))).on('error', reject);
+      });
+      expect(hook).toBe(200);
       expect(await exited).toBe(143); // sleep ended by the TERM of the stop step
     } finally {
       init.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

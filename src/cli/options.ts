@@ -39,6 +39,10 @@ export interface Options {
   orphanGraceMs: number;
   /** host '': every interface (Go's `:8081`) */
   statusAddr: { host: string; port: number } | null;
+  /** the file whose token GET /prestop must carry; null: /prestop is off */
+  prestopTokenFile: string | null;
+  /** be the client: GET /prestop from the init running here (the exec form of the preStop hook) */
+  sendPrestop: boolean;
   /** the drain ends once the app's ports have been quiet this long (--drain-delay is the maximum) */
   drainQuietMs: number | null;
   drainMinMs: number;
@@ -83,6 +87,8 @@ export function defaultOptions(): Options {
     killMarginMs: 2_000,
     orphanGraceMs: 1_000,
     statusAddr: null,
+    prestopTokenFile: null,
+    sendPrestop: false,
     drainQuietMs: null,
     drainMinMs: 0,
     waitIdleMs: null,
@@ -361,8 +367,19 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'status-addr', value: 'HOST:PORT', section: 'shutdown', defaultText: 'off',
-    help: 'serve /healthz, /readyz, /metrics and /prestop over HTTP; :PORT listens on every interface (as in Go), a bare PORT on 127.0.0.1',
+    help: 'serve /healthz, /readyz, /metrics (and /prestop, with --prestop-token-file) over HTTP; :PORT listens on every interface (as in Go), a bare PORT on 127.0.0.1',
     set: (o, raw) => { o.statusAddr = parseStatusAddr(String(raw)); },
+  },
+  {
+    long: 'prestop-token-file', value: 'FILE', section: 'shutdown', defaultText: 'off',
+    help: 'GET /prestop starts the shutdown only with the header Authorization: Bearer <the token in FILE>; without it /prestop is off',
+    set: (o, raw) => { o.prestopTokenFile = String(raw); },
+    unused: (o) => (o.statusAddr === null && !o.sendPrestop ? '--prestop-token-file does nothing without --status-addr HOST:PORT, which serves /prestop' : null),
+  },
+  {
+    long: 'send-prestop', section: 'shutdown', commandLineOnly: true,
+    help: "be the preStop exec hook: GET /prestop from the init in this container (its --status-addr and --prestop-token-file, from the environment) and wait until its app has exited",
+    set: flag((o) => (o.sendPrestop = true)),
   },
   {
     long: 'drain-quiet', value: 'DUR', section: 'traffic', defaultText: 'off',

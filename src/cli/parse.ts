@@ -150,7 +150,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   fromArgs.check();
 
   const command = argv.slice(appAt);
-  const printsOnly = options.help || options.version || options.license || options.check;
+  const printsOnly = options.help || options.version || options.license || options.check || options.sendPrestop;
   if (!printsOnly && command.length === 0) {
     throw new UsageError('missing the command to run: graceful-init [options] -- app [args...]');
   }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { globSync, writeFileSync } from 'node:fs';
+import { ask } from '../fault/status-client.js';
 import {
   FIXTURES, MODES, cleanEnv, freePort, httpGet, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor,
 } from './harness.js';
@@ -315,10 +316,12 @@ describe('status endpoint', () => {
     try {
       const port = await freePort();
       const log = join(dir.path, 'signals');
-      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--drain-delay', '300ms', '--', LOGGER, log]);
+      const token = join(dir.path, 'token');
+      writeFileSync(token, 'the-token-for-this-test', { mode: 0o400 });
+      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', token, '--drain-delay', '300ms', '--', LOGGER, log]);
       await waitFor('ready', () => lines(log).includes('ready'));
       await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
-      const answer = await httpGet(port, '/prestop');
+      const answer = await ask(port, '/prestop', { headers: { authorization: 'Bearer the-token-for-this-test' } });
       expect(answer.status).toBe(200);
       expect(lines(log)).toEqual(['ready', 'TERM']);
       const r = await init.result;

@@ -5,9 +5,10 @@
 // lifecycle.stopSignal, Kubernetes 1.33+), then SIGKILL at terminationGracePeriodSeconds counted
 // from the start of the hook. Requests keep arriving meanwhile, as endpoints catch up.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engine, images } from './engine.js';
 import { constantLoad, nginxSite, request, tally } from './lib/load.mjs';
@@ -17,19 +18,55 @@ import { ROOT, freePort, sleep, tempDir, waitFor } from '../e2e/harness.js';
 interface K8sContainer extends PodContainer {
   name: string;
   lifecycle?: {
-    preStop?: { httpGet?: { path: string; port: string | number }; exec?: { command: string[] } };
+    preStop?: { httpGet?: { path: string; port: string | number; httpHeaders?: { name: string; value: string }[] }; exec?: { command: string[] } };
     stopSignal?: string;
   };
 }
 interface Pod {
   terminationGracePeriodSeconds: number;
   containers: K8sContainer[];
+  volumes?: { name: string; secret?: { secretName: string } }[];
+}
+interface Secret {
+  metadata: { name: string };
+  stringData: Record<string, string>;
 }
 
-function deployment(): { pod: Pod; container: K8sContainer } {
-  const doc = parse(readFileSync(join(ROOT, 'docker', 'kubernetes', 'deployment.yaml'), 'utf8')) as { spec: { template: { spec: Pod } } };
-  const pod = doc.spec.template.spec;
-  return { pod, container: pod.containers[0] as K8sContainer };
+function deployment(): { pod: Pod; container: K8sContainer; secrets: Secret[] } {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'docker', 'kubernetes', 'deployment.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
+  const pod = (docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
+  return { pod, container: pod.containers[0] as K8sContainer, secrets: docs.filter((d) => d.kind === 'Secret') as unknown as Secret[] };
+}
+
+/**
+ * The pod's Secret volumes as the kubelet makes them (files of mode 0400 in a read-only mount),
+ * with every placeholder value replaced by one random token, and the hook's headers to match.
+ */
+function withSecrets(dir: string, pod: Pod, container: K8sContainer, secrets: Secret[]): { container: K8sContainer; binds: [string, string][] } {
+  const token = randomBytes(24).toString('base64');
+  const secretVolumes = new Map((pod.volumes ?? []).filter((v) => v.secret).map((v) => [v.name, v.secret?.secretName]));
+  const binds: [string, string][] = [];
+  for (const mount of container.volumeMounts ?? []) {
+    const secret = secrets.find((x) => x.metadata.name === secretVolumes.get(mount.name));
+    if (!secret) continue;
+    const hostDir = join(dir, `secret-${mount.name}`);
+    mkdirSync(hostDir);
+    for (const key of Object.keys(secret.stringData)) {
+      writeFileSync(join(hostDir, key), token);
+      chmodSync(join(hostDir, key), 0o400);
+    }
+    binds.push([hostDir, mount.mountPath]);
+  }
+  const httpGet = container.lifecycle?.preStop?.httpGet;
+  const headers = httpGet?.httpHeaders?.map((h) => ({ ...h, value: h.value.replace(/^Bearer .*/, `Bearer ${token}`) }));
+  return {
+    container: {
+      ...container,
+      volumeMounts: (container.volumeMounts ?? []).filter((m) => !secretVolumes.has(m.name)),
+      lifecycle: { ...container.lifecycle, ...(httpGet ? { preStop: { httpGet: { ...httpGet, httpHeaders: headers } } } : {}) },
+    },
+    binds,
+  };
 }
 
 const SLOW_BYTES = 24 * 1024; // 1.5 s a download at 16k
@@ -52,6 +89,8 @@ interface Deletion {
   stderr: string;
   killedByHarness: boolean;
   hook: string;
+  /** the hook's outcome: 'ok', 'http 403', ... (the exit code of an exec hook) */
+  hookResult: string;
   stopSignal: string;
   readyzDuringHook: number | string;
   inFlight: ReturnType<typeof tally>;
@@ -59,13 +98,14 @@ interface Deletion {
 }
 
 /** Runs the container on runc until ready, then deletes the pod as the kubelet does. */
-async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
+async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): Promise<Deletion> {
   const e = engine();
   if (!e) throw new Error('no engine');
   const dir = tempDir();
   cleanups.push(() => dir.cleanup());
   const state = join(dir.path, 'state');
   const bundle = join(dir.path, 'bundle');
+  const { container, binds: secretBinds } = withSecrets(dir.path, pod, asWritten, secrets);
   mkdirSync(join(dir.path, 'site'));
   const site = nginxSite(join(dir.path, 'site'), { slowBytes: SLOW_BYTES, rate: '16k' });
   const [port, status] = [await freePort(), await freePort()];
@@ -73,7 +113,7 @@ async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
   // loopback and a free port, and the ready check on the port nginx serves here
   const moved: Record<string, string> = { GRACEFUL_INIT_STATUS_ADDR: `127.0.0.1:${status}`, GRACEFUL_INIT_READY_CHECK: `http://127.0.0.1:${port}/fast.txt` };
   const env = (container.env ?? []).map((v) => (v.name in moved ? { name: v.name, value: moved[v.name] as string } : v));
-  const image = await ociBundle(e, images().recipes.nginx, bundle, { container: { ...container, env }, binds: site.mounts(port) });
+  const image = await ociBundle(e, images().recipes.nginx, bundle, { container: { ...container, env }, binds: [...site.mounts(port), ...secretBinds] });
 
   const id = `gi-kubelet-${process.pid}-${Date.now()}`;
   const child = spawn('runc', ['--root', state, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -101,22 +141,23 @@ async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
   }, pod.terminationGracePeriodSeconds * 1000);
   const load = constantLoad(port, [['/fast.txt', 3], ['/slow.bin', SLOW_BYTES]], { everyMs: 100 });
   const preStop = container.lifecycle?.preStop;
-  let hook: Promise<unknown> = Promise.resolve();
+  let hook: Promise<string> = Promise.resolve('none');
   let hookName = 'none';
   if (preStop?.httpGet) {
     const p = preStop.httpGet.port;
     const hookPort = p === 'status' || p === 8081 ? status : Number(p);
     hookName = `httpGet ${preStop.httpGet.path}`;
-    hook = request(hookPort, preStop.httpGet.path, { timeoutMs: pod.terminationGracePeriodSeconds * 1000 });
+    const headers = Object.fromEntries((preStop.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
+    hook = request(hookPort, preStop.httpGet.path, { headers, timeoutMs: pod.terminationGracePeriodSeconds * 1000 });
   } else if (preStop?.exec) {
     hookName = `exec ${preStop.exec.command.join(' ')}`;
-    hook = runc(state, ['exec', id, ...preStop.exec.command]);
+    hook = runc(state, ['exec', id, ...preStop.exec.command]).then((r) => `exit ${r.code}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
   }
   await sleep(1000);
   const readyzDuringHook = await request(status, '/readyz', { timeoutMs: 1000 }).then((o) => (o === 'ok' ? 200 : o.startsWith('http ') ? Number(o.slice(5)) : o));
   await sleep(2000);
   const during = await load.stop();
-  await hook;
+  const hookResult = await hook;
   const stopSignal = container.lifecycle?.stopSignal ?? image.StopSignal ?? 'SIGTERM';
   await runc(state, ['kill', id, stopSignal.replace(/^SIG/, '')]); // fails harmlessly when the container is gone
   const exitCode = await exited;
@@ -126,6 +167,7 @@ async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
     stderr,
     killedByHarness,
     hook: hookName,
+    hookResult,
     stopSignal,
     readyzDuringHook,
     inFlight: tally(await Promise.all(inFlight)),
@@ -134,25 +176,39 @@ async function deletePod(pod: Pod, container: K8sContainer): Promise<Deletion> {
 }
 
 describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes/deployment.yaml', () => {
-  it('the Deployment as written: httpGet /prestop, then the image\'s STOPSIGNAL; the init exits with its summary before the kubelet\'s SIGKILL, 0 failed requests', async () => {
-    const { pod, container } = deployment();
+  it('the Deployment as written: httpGet /prestop with the Secret\'s token, then the image\'s STOPSIGNAL; the init exits with its summary before the kubelet\'s SIGKILL, 0 failed requests', async () => {
+    const { pod, container, secrets } = deployment();
     expect(container.lifecycle?.preStop?.httpGet?.path).toBe('/prestop');
-    const d = await deletePod(pod, container);
-    console.log(`deployment: ${d.hook}, then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+    const d = await deletePod(pod, container, secrets);
+    console.log(`deployment: ${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+    expect(d.hookResult).toBe('ok');
     expect(d.stopSignal).toBe('SIGTERM');
     expect(d.readyzDuringHook, 'serving through the drain (KEP-1669)').toBe(200);
     expect(d.killedByHarness).toBe(false);
     expect(d.exitCode).toBe(0);
     // /prestop starts the sequence (it reports the hook, not a signal)
-    expect(d.stderr).toMatch(/^graceful-init: shutdown on .*drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
+    expect(d.stderr).toMatch(/^graceful-init: shutdown on GET \/prestop, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
     expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
     expect(d.during.total).toBeGreaterThanOrEqual(40);
   });
 
+  it('the exec form of the hook, graceful-init --send-prestop (runc exec, the container\'s env and token file), then TERM: the hook runs the sequence, 0 failed requests', async () => {
+    const { pod, container, secrets } = deployment();
+    const changed: K8sContainer = { ...container, lifecycle: { preStop: { exec: { command: ['/opt/graceful-init/bin/graceful-init', '--send-prestop'] } } } };
+    const d = await deletePod(pod, changed, secrets);
+    console.log(`exec --send-prestop: ${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+    expect(d.hookResult).toBe('exit 0');
+    expect(d.readyzDuringHook).toBe(503);
+    expect(d.killedByHarness).toBe(false);
+    expect(d.exitCode).toBe(0);
+    expect(d.stderr).toMatch(/^graceful-init: shutdown on GET \/prestop, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
+    expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
+  });
+
   it('an exec preStop (runc exec), then a per-container stopSignal SIGINT (Kubernetes 1.33+): the signal starts the sequence', async () => {
-    const { pod, container } = deployment();
+    const { pod, container, secrets } = deployment();
     const changed: K8sContainer = { ...container, lifecycle: { preStop: { exec: { command: ['sleep', '1'] } }, stopSignal: 'SIGINT' } };
-    const d = await deletePod(pod, changed);
+    const d = await deletePod(pod, changed, secrets);
     console.log(`exec hook: ${d.hook}, then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
     expect(d.killedByHarness).toBe(false);
     expect(d.exitCode).toBe(0);
@@ -161,8 +217,8 @@ describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes
   });
 
   it('the control: a grace period shorter than the init\'s drain, the harness\'s SIGKILL comes first and no summary is logged', async () => {
-    const { pod, container } = deployment();
-    const d = await deletePod({ ...pod, terminationGracePeriodSeconds: 4 }, container);
+    const { pod, container, secrets } = deployment();
+    const d = await deletePod({ ...pod, terminationGracePeriodSeconds: 4 }, container, secrets);
     expect(d.killedByHarness).toBe(true);
     expect(d.stderr).not.toMatch(/^graceful-init: shutdown on .*, exit \d+$/m);
   });

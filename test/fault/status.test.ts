@@ -8,6 +8,7 @@ import {
   FIXTURES, MODES, freePort, httpGet, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, sleep, start, tempDir, waitFor,
 } from '../e2e/harness.js';
 import { STOPPABLE, newMark } from './helpers.js';
+import { ask, tokenFile, withToken } from './status-client.js';
 
 const SIGNAL_LOGGER = join(FIXTURES, 'signal-logger.sh');
 
@@ -94,7 +95,8 @@ describe.each(MODES)('status endpoint under attack (%s)', (mode) => {
   async function startApp(dirPath: string, mark: string, app = STOPPABLE, appArgs = ['7']) {
     const port = await freePort();
     const marker = join(dirPath, 'app');
-    const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, '--', app, ...appArgs, marker], { env: markedEnv(mark), timeoutMs: 40_000 });
+    const args = ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', tokenFile(dirPath), '--', app, ...appArgs, marker];
+    const init = start(mode, args, { env: markedEnv(mark), timeoutMs: 40_000 });
     const pid = await init.initPid();
     await waitFor('app ready', () => lines(marker).includes('ready'));
     await waitFor('status endpoint', async () => (await httpGet(port, '/healthz', 1000)).status === 200);
@@ -165,8 +167,8 @@ describe.each(MODES)('status endpoint under attack (%s)', (mode) => {
       await sleep(300);
       expect((await httpGet(port, '/readyz')).status, 'a shutdown was started').toBe(200);
       expect(lines(marker)).toEqual(['ready']);
-      const answer = await httpGet(port, '/prestop', 10_000);
-      expect(answer).toEqual({ status: 200, body: 'app exited\n' });
+      const answer = await ask(port, '/prestop', { headers: withToken(), timeoutMs: 10_000 });
+      expect(answer).toMatchObject({ status: 200, body: 'app exited\n' });
       const r = await init.result;
       expect(lines(marker)).toEqual(['ready', 'TERM']);
       expect(r.code).toBe(7);

@@ -46,9 +46,9 @@ describe('parseInvocation', () => {
     expect(cli.verbosity).toBe('quiet');
   });
 
-  it('every option in the table has an env variable and help; --help, --version, --license and --check are command line only', () => {
+  it('every option in the table has an env variable and help; --help, --version, --license, --check and --send-prestop are command line only', () => {
     for (const spec of OPTION_TABLE) {
-      if (['help', 'version', 'license', 'check'].includes(spec.long)) expect(envName(spec)).toBeNull();
+      if (['help', 'version', 'license', 'check', 'send-prestop'].includes(spec.long)) expect(envName(spec)).toBeNull();
       else expect(envName(spec)).toMatch(/^GRACEFUL_INIT_[A-Z_]+$/);
       expect(spec.help.length).toBeGreaterThan(10);
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * One GET; resolves to 'ok' (the status wanted and the whole body), 'refused', 'reset',
  * 'truncated', 'http <status>' or 'other:<code>'. Never rejects.
  */
-export function request(port, path, { expectBytes, timeoutMs = 20_000, onHeaders } = {}) {
+export function request(port, path, { expectBytes, timeoutMs = 20_000, onHeaders, headers } = {}) {
   return new Promise((resolve) => {
     let settled = false;
     const done = (outcome) => {
@@ -17,7 +17,7 @@ export function request(port, path, { expectBytes, timeoutMs = 20_000, onHeaders
         resolve(outcome);
       }
     };
-    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+    const req = get({ host: '127.0.0.1', port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       onHeaders?.();
       let bytes = 0;
       res.on('data', (chunk) => (bytes += chunk.length));
