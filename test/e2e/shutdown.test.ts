@@ -321,7 +321,7 @@ describe('status endpoint', () => {
       const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', token, '--drain-delay', '300ms', '--', LOGGER, log]);
       await waitFor('ready', () => lines(log).includes('ready'));
       await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
-      const answer = await ask(port, '/prestop', { headers: { authorization: 'Bearer the-token-for-this-test' } });
+      const answer = await ask(port, '/prestop', { headers: { authorization: 'Bearer the-token-for-this-test' }, timeoutMs: 20_000 });
       expect(answer.status).toBe(200);
       expect(lines(log)).toEqual(['ready', 'TERM']);
       const r = await init.result;
