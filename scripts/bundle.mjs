@@ -8,6 +8,8 @@
 //   /opt/graceful-init/lib/lib*.so.*                   ... and libraries (glibc, libstdc++, libgcc_s)
 //   /opt/graceful-init/lib/reaper.node                 the native reaper (the loader's <exe dir>/../lib)
 //   /opt/graceful-init/share/graceful-init/BUNDLE.txt  what is inside, versions, where the libraries come from
+//   /opt/graceful-init/share/graceful-init/graceful-init.cdx.json  the same as a CycloneDX SBOM, where
+//                                                      image scanners (Trivy, Syft/Grype) look for one
 //   /opt/graceful-init/share/licenses/…                licences of Node.js and of the bundled libraries
 //
 //   node scripts/bundle.mjs [--arch x64|arm64] [--no-build] [--if-stale] [--json]
@@ -34,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { collectLibraries, debianPackage, elfInfo, findInLibDirs } from './lib/elf.mjs';
 import { holdFileLock } from './lib/file-lock.mjs';
+import { artifactComponents, bomJson, graceful } from './lib/sbom.mjs';
 import { cacheRoot } from './lib/npm-fetch.mjs';
 import { dist, packageVersion, readJson, root, runtimeVersion, scriptsDir, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
@@ -95,11 +98,13 @@ function buildInputs() {
 
 /** Size and time of each input: a tarball made from the same files by this same script is reused. */
 function inputsFingerprint() {
-  for (const file of [target.binary, target.addon]) {
-    if (!existsSync(file)) fail(`${relative(root, file)} is missing: build it first (npm run build${arch === 'x64' ? '' : ':' + arch})`);
+  for (const file of [target.binary, target.addon, join(dist, 'graceful-init.meta.json')]) {
+    if (!existsSync(file)) fail(`${relative(root, file)} is missing: build it first (npm run build${arch === 'x64' ? '' : ' && npm run build:' + arch})`);
   }
+  // the SBOM lists the npm packages of the JavaScript bundle: the x64 build's metafiles
+  const sbomInputs = [join(dist, 'graceful-init.meta.json'), join(dist, 'execa.meta.json'), join(scriptsDir, 'lib', 'sbom.mjs')];
   return Object.fromEntries(
-    [target.binary, target.addon, fileURLToPath(import.meta.url)].map((file) => {
+    [target.binary, target.addon, fileURLToPath(import.meta.url), ...sbomInputs].map((file) => {
       const stat = statSync(file);
       return [relative(root, file), { size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) }];
     }),
@@ -208,9 +213,19 @@ function writeLicencesAndBillOfMaterials(shareDir, manifest, interpName) {
     ...manifest.map((m) => `lib/${m.name.padEnd(24)}${m.pkg ? `from Debian ${m.pkg.name} ${m.pkg.version}` : `from ${m.source}`}`),
     '',
     'Licences: share/licenses/ (Node.js and the Debian copyright files of the bundled libraries).',
+    'SBOM:     share/graceful-init/graceful-init.cdx.json (CycloneDX: the Node.js runtime, the Debian',
+    '          packages above, the npm packages in the JavaScript).',
     '',
   ].join('\n');
   writeFileSync(join(shareDir, 'graceful-init', 'BUNDLE.txt'), bom);
+}
+
+/** share/graceful-init/graceful-init.cdx.json: the runtime, the Debian packages, the npm packages. */
+function writeSbom(shareDir, manifest) {
+  const libraries = manifest.map((m) => ({ name: m.name, source: m.source, package: m.pkg }));
+  const components = artifactComponents({ form: 'bundle', arch, nodeVersion: runtimeVersion(target.runtimeDir), libraries });
+  const subject = graceful(version, { description: `graceful-init portable bundle, linux-${arch}, unpacked at ${PREFIX}` });
+  writeFileSync(join(shareDir, 'graceful-init', 'graceful-init.cdx.json'), bomJson(subject, components));
 }
 
 /**
@@ -310,6 +325,7 @@ async function main() {
   copyAddon(libDir);
   checkSelfContained(stage, exe, libDir);
   writeLicencesAndBillOfMaterials(shareDir, manifest, interpName);
+  writeSbom(shareDir, manifest);
   smokeTest(stage, interpName);
   // SOURCE_DATE_EPOCH when set, as reproducible builds expect; else the executable's own time
   const epoch = Number(process.env.SOURCE_DATE_EPOCH) || Math.floor(inputs[relative(root, target.binary)].mtimeMs / 1000);
@@ -328,7 +344,7 @@ function writeSummary({ inputs, stage, manifest, interpName, started }) {
     interpreter: `${PREFIX}/lib/${interpName}`,
     rawBytes: dirSize(stage),
     compressedBytes: statSync(tarball).size,
-    libraries: manifest.map((m) => ({ name: m.name, from: m.pkg ? `${m.pkg.name} ${m.pkg.version}` : m.source })),
+    libraries: manifest.map((m) => ({ name: m.name, from: m.pkg ? `${m.pkg.name} ${m.pkg.version}` : m.source, source: m.source, package: m.pkg })),
     files: listTarball(tarball),
     inputs,
     seconds: Math.round((Date.now() - started) / 100) / 10,

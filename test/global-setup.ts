@@ -1,6 +1,7 @@
 // Builds once, before any test file runs: the shipped executable (dist/graceful-init), the test
-// build (dist/test-hooks/, src/test-hooks.ts) and the portable bundle. No test builds anything, so
-// no test can catch a file of dist/ half-written by another one.
+// build (dist/test-hooks/, src/test-hooks.ts), the portable bundle, and the same two for arm64
+// (cross-built; the tests run them under qemu-user). No test builds anything, so no test can catch
+// a file of dist/ half-written by another one.
 //
 // Nothing is rebuilt when every output is newer than every input, so a second `npx vitest run
 // test/unit` starts at once; a fresh clone, or any edit under src/ or scripts/, rebuilds.
@@ -54,4 +55,22 @@ export default function buildOnce(): void {
   // remade only when the executable, the addon or bundle.mjs changed; --json keeps its file list
   // (the summary on stdout) out of the test output
   runScript('bundle.mjs', ['--no-build', '--if-stale', '--json'], 'ignore');
+  buildArm64();
+}
+
+const ARM64_EXE = join(ROOT, 'dist', 'linux-arm64', 'graceful-init');
+const haveCrossCompiler = () => spawnSync('sh', ['-c', 'command -v aarch64-linux-gnu-gcc'], { stdio: 'ignore' }).status === 0;
+
+/** The arm64 executable, made from the x64 build's bundle whenever that is newer, and its bundle. */
+function buildArm64(): void {
+  if (!haveCrossCompiler()) {
+    const why = 'the arm64 build needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and libstdc++6-arm64-cross (.ci/run installs them)';
+    if (process.env.CI === 'true') throw new Error(`CI=true but ${why}`);
+    console.warn(`global setup: arm64 not built: ${why}`);
+    return;
+  }
+  if (!existsSync(ARM64_EXE) || statSync(ARM64_EXE).mtimeMs < statSync(join(ROOT, 'dist', 'graceful-init')).mtimeMs) {
+    runScript('build-arm64.mjs', ['--no-x64-build'], 'ignore');
+  }
+  runScript('bundle.mjs', ['--arch', 'arm64', '--no-build', '--if-stale', '--json'], 'ignore');
 }

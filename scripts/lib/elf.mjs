@@ -59,7 +59,10 @@ export function collectLibraries(files, { libDirs, hostArchitecture }) {
   return libs;
 }
 
-/** The Debian package that owns a file (dpkg records /lib or /usr/lib, whichever the package shipped). */
+/**
+ * The Debian package that owns a file (dpkg records /lib or /usr/lib, whichever the package shipped):
+ * { name, version, arch, source, sourceVersion } as dpkg-query reports them.
+ */
 export function debianPackage(file) {
   if (!have('dpkg')) return null;
   const candidates = new Set([file, realpathSync(file)]);
@@ -72,8 +75,9 @@ export function debianPackage(file) {
     if (owner.status !== 0) continue;
     const name = owner.stdout.split(':')[0]?.trim();
     if (!name) continue;
-    const version = spawnSync('dpkg-query', ['-W', '-f', '${Version}', name], { encoding: 'utf8' }).stdout?.trim();
-    return { name, version: version || '?' };
+    const fields = spawnSync('dpkg-query', ['-W', '-f', '${Version}\t${Architecture}\t${source:Package}\t${source:Version}', name], { encoding: 'utf8' }).stdout?.trim().split('\t') ?? [];
+    const [version, arch, source, sourceVersion] = fields;
+    return { name, version: version || '?', arch: arch || undefined, source: source || undefined, sourceVersion: sourceVersion || undefined };
   }
   return null;
 }
