@@ -170,10 +170,16 @@ function rewriteRule(raw: string): [NodeJS.Signals, NodeJS.Signals | null] {
   if (from === undefined || to === undefined || extra !== undefined || from === '' || to === '') {
     throw new Error(`"${raw}" is not a rewrite rule; write it like TERM:QUIT (or USR1:0 to drop USR1)`);
   }
-  const target = to.trim() === '0' ? null : parseSignal(to);
-  if (target === 'SIGKILL') throw new Error(`"${raw}": only the kill deadline sends SIGKILL; to kill sooner, shorten it with --kill-after DUR`);
-  if (target === 'SIGSTOP') throw new Error(`"${raw}": a forwarded SIGSTOP would freeze the app with nobody to resume it; forward ${shortName(parseSignal(from))} itself (drop this rule)`);
-  return [parseCatchableSignal(from), target];
+  const source = parseCatchableSignal(from);
+  return [source, to.trim() === '0' ? null : signalForApp(raw, to, `forward ${shortName(source)} itself (drop this rule)`)];
+}
+
+/** A signal the init sends the app: never KILL (only the deadline kills) nor STOP (it would freeze the app). */
+function signalForApp(raw: string, name: string, instead: string): NodeJS.Signals {
+  const signal = parseSignal(name);
+  if (signal === 'SIGKILL') throw new Error(`"${raw}": only the kill deadline sends SIGKILL; to kill sooner, shorten it with --kill-after DUR`);
+  if (signal === 'SIGSTOP') throw new Error(`"${raw}": SIGSTOP would freeze the app with nobody to resume it; ${instead}`);
+  return signal;
 }
 
 /** Why a signal cannot start the shutdown; the ones that can are those the init forwards. */
@@ -309,7 +315,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   {
     long: 'stop-signal', value: 'SIG', section: 'shutdown', defaultText: 'the signal received',
     help: 'signal sent to the app in the stop step',
-    set: (o, raw) => { o.stopSignal = parseCatchableSignal(String(raw)); },
+    set: (o, raw) => { o.stopSignal = signalForApp(String(raw), String(raw), 'name the signal the app stops on, such as TERM, QUIT or INT'); },
   },
   {
     long: 'rewrite', short: 'r', value: 'FROM:TO', list: { envSeparator: ',', reset: (o) => (o.rewrite = new Map()) }, section: 'shutdown',

@@ -175,7 +175,7 @@ describe("tini's -l and dumb-init's -V", () => {
 describe('every setting checked before the app starts', () => {
   it.each([
     [['--stop-signals', 'KILL'], /--stop-signals: "KILL": SIGKILL cannot be caught/],
-    [['--stop-signal', 'STOP'], /--stop-signal: "STOP": SIGSTOP cannot be caught/],
+    [['--stop-signal', 'STOP'], /--stop-signal: "STOP": SIGSTOP would freeze the app/],
     [['--rewrite', 'KILL:TERM'], /--rewrite: "KILL": SIGKILL cannot be caught/],
     [['--pre-stop', "sh -c 'unclosed"], /--pre-stop: .* cannot be run: .*unclosed ' quote/],
     [['--pre-stop', '  '], /--pre-stop: .* cannot be run: the command is empty/],

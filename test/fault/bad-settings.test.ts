@@ -59,7 +59,7 @@ const REFUSED: { name: string; args: string[]; env?: NodeJS.ProcessEnv; message:
   { name: 'days', args: [], env: { GRACEFUL_INIT_GRACE_PERIOD: '1d' }, message: /^graceful-init: GRACEFUL_INIT_GRACE_PERIOD: "1d" is not a duration; write it like/ },
   { name: 'a bad code in an -e list', args: ['-e', '143,abc'], message: /^graceful-init: -e: "abc" is not an exit code; write a number from 0 to 255/ },
   { name: 'a rewrite to KILL', args: ['--rewrite', 'TERM:KILL'], message: /^graceful-init: --rewrite: "TERM:KILL": only the kill deadline sends SIGKILL; to kill sooner, shorten it with --kill-after DUR/ },
-  { name: "dumb-init's rewrite to STOP", args: ['-r', '20:19'], message: /^graceful-init: -r: "20:19": a forwarded SIGSTOP would freeze the app .*; forward TSTP itself/ },
+  { name: "dumb-init's rewrite to STOP", args: ['-r', '20:19'], message: /^graceful-init: -r: "20:19": SIGSTOP would freeze the app .*; forward TSTP itself/ },
   { name: 'CHLD as a stop signal', args: ['--stop-signals', 'TERM,CHLD'], message: /^graceful-init: --stop-signals: "CHLD": SIGCHLD tells the init that a process exited and cannot start the shutdown; name a signal the engine sends, such as TERM/ },
   { name: 'SEGV as a stop signal', args: [], env: { GRACEFUL_INIT_STOP_SIGNALS: 'SEGV' }, message: /^graceful-init: GRACEFUL_INIT_STOP_SIGNALS: "SEGV": SIGSEGV is never taken from outside/ },
   { name: 'a pre-stop pipeline', args: ['--pre-stop', 'nginx -s quit && sleep 1'], message: /^graceful-init: --pre-stop: "nginx -s quit && sleep 1" uses shell syntax \(&&\), but pre-stop commands run without a shell; write sh -c 'nginx -s quit && sleep 1'/ },
