@@ -95,7 +95,7 @@ describe('--help', () => {
     expect(help.split('\n').filter((l) => l.length > 80)).toEqual([]);
     const flat = help.replace(/\s+/g, ' ');
     expect(flat).toMatch(/--check exits 1 when it prints a warning/);
-    expect(flat).toMatch(/serve \/healthz, \/readyz, \/metrics and \/prestop/);
+    expect(flat).toMatch(/serve \/healthz, \/readyz, \/metrics /);
     expect(flat).toMatch(/TINI_VERBOSITY/);
     expect(flat).toMatch(/DUMB_INIT_SETSID/);
   });
