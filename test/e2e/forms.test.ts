@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, killAll, pid1Available, readText, waitFor, type Mode } from './harness.js';
 import {
-  PACKAGE_VERSION, admittedMajors, bundleInScratchRoot, bundleRootMissing, childrenOfAllThreads, npmOnNode, singleExecutable, type Form,
+  PACKAGE_VERSION, SIGNAL_APP, admittedMajors, bundleInScratchRoot, bundleRootMissing, childrenOfAllThreads, npmOnNode, singleExecutable, type Form,
 } from './forms.js';
 
 afterEach(killAll);
@@ -20,15 +20,6 @@ const FORMS: [string, () => Form, boolean][] = [
   ['bundle', bundleInScratchRoot, !canPid1 || bundleMissing !== null],
   ...admittedMajors().map((major): [string, () => Form, boolean] => [`npm on node ${major}`, () => npmOnNode(major), false]),
 ];
-
-/** An app that says which signals it gets, and exits 42 on TERM. */
-const SIGNAL_APP = [
-  "trap 'echo got=USR1' USR1",
-  "trap 'echo got=HUP' HUP",
-  "trap 'echo got=TERM; exit 42' TERM",
-  'echo ready',
-  'while :; do sleep 0.05; done',
-].join('; ');
 
 describe.each(FORMS)('%s', (_label, setUp, skip) => {
   let form: Form;

@@ -17,6 +17,15 @@ export const BUNDLE_INIT = '/opt/graceful-init/bin/graceful-init';
 export const IMAGE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' };
 export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** An app that says which signals it gets (USR1, HUP, TERM), and exits 42 on TERM. */
+export const SIGNAL_APP = [
+  "trap 'echo got=USR1' USR1",
+  "trap 'echo got=HUP' HUP",
+  "trap 'echo got=TERM; exit 42' TERM",
+  'echo ready',
+  'while :; do sleep 0.05; done',
+].join('; ');
+
 export interface Form {
   /** what --version calls it (the npm form adds the node version) */
   name: string;
