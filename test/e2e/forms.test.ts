@@ -135,7 +135,7 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
     process.kill(pid, 'SIGTERM');
     const r = await init.result;
     expect(r.code).toBe(137);
-    expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1s, app killed by SIGKILL at .*exit 137\n$/);
+    expect(r.stderr).toMatch(/SIGKILL \(deadline\) at 1(\.\d+)?s, app killed by SIGKILL at .*exit 137\n$/);
   });
 });
 
