@@ -16,6 +16,7 @@ import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
 import { ReapLoop } from './process/reap-loop.js';
 import { dropStartupPagesLater } from './process/executable-pages.js';
 import { sendSignal } from './process/send-signal.js';
+import { KnownServer } from './profiles/known-server.js';
 import type { Native } from './reaper/native.js';
 import { summaryFields, summaryLine } from './render.js';
 import { Shutdown } from './shutdown.js';
@@ -47,6 +48,12 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const plan = planShutdown(options);
   for (const warning of plan.warnings) log.warn(warning);
   refuseForeignPreStopTargets(plan.preStop);
+  // the table of servers' graceful stops (src/profiles): the server the command names, and the
+  // signals it decides on as they arrive, from /proc at that moment
+  const known = new KnownServer(options, ctx.command, log);
+  const server = known.startLines();
+  if (server.detected) log.debug(server.detected);
+  for (const warning of server.warnings) log.warn(warning);
 
   if (native) takeSignalsNodeCannot(native, log);
   becomeParentOfOrphans(native, options, ctx.parentAtStart, log);
@@ -65,7 +72,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   // should the addon refuse, the exit simply stays with JavaScript below
   if (native && !log.verbose && !running.foreground) native.armQuickExit(running.pid, exitCodeTable(options.remapExit), process.pid === 1);
   native?.setSignalTarget(running.signalTarget);
-  if (native) routeOrdinarySignals(native, plan, log);
+  if (native) routeOrdinarySignals(native, plan, log, known.watched());
   log.debug(`spawned ${ctx.command.join(' ')}`, { pid: running.pid });
   void running.exited.then(() => (live.appRunning = false));
 
@@ -79,11 +86,14 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
     // sent already by the C handler, which counts it too: only logged here
     const sentNatively = native?.claimRouted(signalNumber(signal)) ?? false;
     if (!sentNatively) live.forwarded.set(signal, (live.forwarded.get(signal) ?? 0) + 1);
+    // said before it is sent: the app may exit at once, and the init with it
+    known.forwarded(signal, running.pid);
     forwardSignal(plan, running, signal, log, sentNatively);
   };
-  const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers, native), traffic: traffic?.monitor ?? null }, forward, log));
+  const stop = (live.shutdown = new Shutdown(plan, { ...appTarget(running, leftovers, native, known), traffic: traffic?.monitor ?? null }, forward, log));
   shutdownExists(stop);
-  ctx.inbox.deliverTo((signal) => (plan.stopSignals.has(signal) ? stop.onStopSignal(signal) : forward(signal)));
+  const startsShutdown = (signal: NodeJS.Signals) => plan.stopSignals.has(signal) || known.startsShutdown(signal, running.pid);
+  ctx.inbox.deliverTo((signal) => (startsShutdown(signal) ? stop.onStopSignal(signal) : forward(signal)));
   testHooks?.afterSetUp();
   if (native) dropStartupPagesLater(native, log);
 
@@ -170,13 +180,14 @@ function takeSignalsNodeCannot(native: Native, log: Logger): void {
  * however busy the event loop is; with -v it then hands it on to Node's listener for the log and a
  * claim (otherwise nothing in the init wakes up: the C handler counts it for /metrics). Only
  * once the app exists: the ones that came earlier wait in the inbox, in order, and are forwarded from
- * JavaScript. Stop signals start the shutdown and stay with JavaScript; so do dropped ones.
+ * JavaScript. Stop signals start the shutdown and stay with JavaScript; so do dropped ones, and
+ * those the table of servers decides on when they arrive (`decidedLater`: QUIT, an image's STOPSIGNAL).
  */
-function routeOrdinarySignals(native: Native, plan: ShutdownPlan, log: Logger): void {
+function routeOrdinarySignals(native: Native, plan: ShutdownPlan, log: Logger, decidedLater: readonly NodeJS.Signals[]): void {
   const routes = new Map<number, number>();
   for (const signal of FORWARDED_SIGNALS) {
     const to = rewriteSignal(plan, signal);
-    if (!plan.stopSignals.has(signal) && to !== null) routes.set(signalNumber(signal), signalNumber(to));
+    if (!plan.stopSignals.has(signal) && !decidedLater.includes(signal) && to !== null) routes.set(signalNumber(signal), signalNumber(to));
   }
   const refused = native.routeSignals(routes, log.verbose);
   if (refused) log.warn(`cannot forward signals from the native handler (${refused}): forwarded from JavaScript instead`);
@@ -250,11 +261,20 @@ function launchApp({ options, command, inheritedFds, log }: RunContext, native: 
   return { app: launchNatively(native, reapLoop, request), reaped: () => reapLoop.reaped, collectExited: () => reapLoop.collect() };
 }
 
-function appTarget(app: App, leftovers: Leftovers, native: Native | null) {
+function appTarget(app: App, leftovers: Leftovers, native: Native | null, known: KnownServer) {
   return {
     exited: app.exited,
-    beginning: () => native?.disarmQuickExit(),
-    signalApp: (signal: NodeJS.Signals) => void sendSignal(app.signalTarget, signal),
+    beginning: () => {
+      native?.disarmQuickExit();
+      const quiet = known.quiet(app.pid);
+      if (quiet) sendSignal(quiet.pid ?? app.signalTarget, quiet.signal);
+    },
+    // a server behind a shell gets it itself: the shell would die of QUIT and leave it to be cut
+    sendStop: (received: NodeJS.Signals | null, planned: NodeJS.Signals | null) => {
+      const stop = known.stop(app.pid, received, planned);
+      if (stop.signal) sendSignal(stop.pid ?? app.signalTarget, stop.signal);
+      return { signal: stop.signal, server: stop.server?.title ?? null };
+    },
     killEverything: () => {
       sendSignal(app.signalTarget, 'SIGKILL');
       leftovers.signal('SIGKILL');

@@ -14,6 +14,7 @@ import { useNativeWrites } from './output/fd-writer.js';
 import { addonHome, loadNative } from './reaper/load.js';
 import type { Native } from './reaper/native.js';
 import { describePlan } from './render.js';
+import { KnownServer } from './profiles/known-server.js';
 
 sealProcessStdio();
 // Before the init opens anything of its own.
@@ -91,8 +92,11 @@ async function main(argv: string[]): Promise<number> {
   log = createLogger(options.logFormat, options.verbosity);
   if (options.check) {
     const plan = planShutdown(options);
-    const all = [...warnings, ...plan.warnings];
-    print(`${describePlan(plan).join('\n')}\n`);
+    const known = new KnownServer(options, command, log);
+    const server = known.startLines();
+    const all = [...warnings, ...plan.warnings, ...server.warnings];
+    if (server.detected) print(`${server.detected}\n`);
+    print(`${describePlan(plan, known.planned()).join('\n')}\n`);
     for (const warning of all) print(`warning: ${warning}\n`);
     // a warning is something to fix before it ships: a CI step running --check fails on it
     return all.length > 0 ? 1 : 0;

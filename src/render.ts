@@ -16,11 +16,19 @@ export function oneLine(text: string, max = MAX_LINE): string {
   return cutText(escapeControl(text), max);
 }
 
+/** What the table of known servers changes in the timeline (src/profiles). */
+export interface KnownServerPlan {
+  /** what the stop step sends instead of the signal received */
+  stop: string | null;
+  /** the server's image STOPSIGNAL, a stop signal too */
+  alsoStops: readonly NodeJS.Signals[];
+}
+
 /** `--check`: the timeline as the init will run it, in time order. */
-export function describePlan(plan: ShutdownPlan): string[] {
+export function describePlan(plan: ShutdownPlan, server: KnownServerPlan = { stop: null, alsoStops: [] }): string[] {
   const events: [number, string][] = [];
   const add = (ms: number, text: string) => events.push([ms, text]);
-  const signals = [...plan.stopSignals].map(shortName).join(', ');
+  const signals = [...plan.stopSignals, ...server.alsoStops].map(shortName).join(', ');
   const drains = plan.drainMs > 0 && !plan.unreadyAtSignal;
   add(0, `a stop signal arrives (${signals})${drains ? '' : ': /readyz turns 503'}`);
   if (plan.drainMs > 0 && plan.drainQuietMs !== null) {
@@ -31,7 +39,7 @@ export function describePlan(plan: ShutdownPlan): string[] {
   }
   // KEP-1669: a terminating endpoint that is still serving gets traffic when no ready one is left
   if (drains) add(plan.drainMs, `${plan.drainQuietMs !== null ? 'at the latest: ' : ''}the drain ends: /readyz turns 503`);
-  const stopSignal = plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)';
+  const stopSignal = server.stop ?? (plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)');
   plan.preStop.forEach((command, i) => {
     const timeout = plan.preStopTimeoutMs === null ? 'until the stop window' : `at most ${d(plan.preStopTimeoutMs)}`;
     add(plan.drainMs, `pre-stop ${i + 1}: ${oneLine(command, 200)} (${timeout})`);
@@ -73,7 +81,10 @@ export function summaryLine(record: ShutdownRecord, exit: AppExit, exitAtMs: num
   parts.push(...preStopParts(record));
   if (record.preStop.length > 0 && record.stopSent === null && record.killedAtMs === null) parts.push('no stop signal needed');
   if (record.idleEnd) parts.push(`connections ${record.idleEnd}`);
-  if (record.stopSent) parts.push(`${record.stopSent.signal ?? 'no signal'} to app at ${d(record.stopSent.atMs)}`);
+  if (record.stopSent) {
+    const whose = record.stopSent.server ? ` (${record.stopSent.server}'s graceful stop)` : '';
+    parts.push(`${record.stopSent.signal ?? 'no signal'}${whose} to app at ${d(record.stopSent.atMs)}`);
+  }
   if (record.killedAtMs !== null) parts.push(`SIGKILL (deadline) at ${d(record.killedAtMs)}`);
   parts.push(`app ${describeExit(exit)} at ${d(exitAtMs)}`);
   if (leftovers !== 'none') parts.push(`leftovers ${leftovers}`);
@@ -105,6 +116,8 @@ export function summaryFields(record: ShutdownRecord, exit: AppExit, exitAtMs: n
     preStopFailed: record.preStop.filter((p) => p.outcome !== 'ok').length,
     idleEnd: record.idleEnd,
     stopSignal: record.stopSent ? record.stopSent.signal : null,
+    // the known server whose graceful stop it was (src/profiles)
+    stopServer: record.stopSent?.server ?? null,
     stopAtMs: ms(record.stopSent?.atMs),
     killedAtMs: ms(record.killedAtMs),
     appExitCode: exit.code,

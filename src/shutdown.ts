@@ -15,7 +15,8 @@ export interface ShutdownRecord {
   preStop: PreStopResult[];
   /** with --wait-idle: how the wait for requests in flight ended */
   idleEnd: string | null;
-  stopSent: { signal: NodeJS.Signals | null; atMs: number } | null;
+  /** `server`: the known server whose graceful stop it was (src/profiles) */
+  stopSent: { signal: NodeJS.Signals | null; atMs: number; server?: string | null } | null;
   killedAtMs: number | null;
 }
 
@@ -23,8 +24,11 @@ export interface ShutdownRecord {
 export interface ShutdownTarget {
   /** settles when the app has exited */
   exited: Promise<unknown>;
-  /** kill(2) to the app (or its group) */
-  signalApp(signal: NodeJS.Signals): void;
+  /**
+   * The stop step's signal, sent: `planned` (the user's choice, or the signal received) to the app
+   * (or its group), or the graceful stop of the known server the app is (src/profiles).
+   */
+  sendStop(received: NodeJS.Signals | null, planned: NodeJS.Signals | null): { signal: NodeJS.Signals | null; server: string | null };
   /** SIGKILL to the app and every process left */
   killEverything(): void;
   /** the app's TCP traffic, when an option needs it */
@@ -105,10 +109,9 @@ async function letAppFinish(s: Shutdown): Promise<void> {
 
 async function sendStopSignal(s: Shutdown, received: NodeJS.Signals | null): Promise<void> {
   if (s.appExited) return;
-  const signal = stopSignalFor(s.plan, received);
-  s.record.stopSent = { signal, atMs: s.elapsed() };
-  if (signal) s.target.signalApp(signal);
-  s.log.debug(`stop: sent ${signal ?? 'nothing (rewritten to 0)'} to the app`);
+  const { signal, server } = s.target.sendStop(received, stopSignalFor(s.plan, received));
+  s.record.stopSent = { signal, atMs: s.elapsed(), server };
+  s.log.debug(`stop: sent ${signal ?? 'nothing (rewritten to 0)'} to ${server ?? 'the app'}`);
 }
 
 /**

@@ -213,7 +213,7 @@ const examples = () => dockerfiles().filter((f) => f !== join(DOCKER, 'Dockerfil
 
 /** The binary's verdict on a set of options: its --check output (exit 0), or it throws. */
 function check(args: string[], env: Record<string, string>): string {
-  const r = spawnSync(BINARY, [...args, '--check'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(BINARY, ['--check', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', timeout: 15_000 });
   if (r.status !== 0) throw new Error(`graceful-init ${args.join(' ')} --check (env ${JSON.stringify(env)}) exited ${r.status ?? r.signal}: ${r.stderr}`);
   return r.stdout;
 }
@@ -400,16 +400,22 @@ describe('docker/ files', () => {
     });
   });
 
-  it('nginx: its entrypoint and CMD kept, QUIT (graceful) to nginx whatever starts the shutdown', () => {
+  it('nginx: its entrypoint, CMD and STOPSIGNAL kept; the image\'s QUIT starts the sequence, which ends in QUIT, nginx\'s graceful stop', () => {
     const final = parseDockerfile(join(DOCKER, 'examples', 'nginx', 'Dockerfile')).stages.at(-1) as Stage;
     expect(final.image).toMatch(/^nginx:/);
     const { options, app } = splitEntrypoint(last(final, 'ENTRYPOINT')?.json as string[]);
     expect(app).toEqual(['/docker-entrypoint.sh']);
-    expect(last(final, 'CMD')?.json).toEqual(['nginx', '-g', 'daemon off;']);
-    expect(last(final, 'STOPSIGNAL')?.rest).toBe('SIGTERM');
+    const cmd = last(final, 'CMD')?.json as string[];
+    expect(cmd).toEqual(['nginx', '-g', 'daemon off;']);
+    // the base image's STOPSIGNAL SIGQUIT is not restated
+    expect(last(final, 'STOPSIGNAL')).toBeUndefined();
     const env = graceInitEnv(envOf(final));
-    expect(env.GRACEFUL_INIT_PRE_STOP).toBe('nginx -s quit');
-    expect(check(options, env)).toMatch(/stop \(at the latest\): QUIT to the app/);
+    expect(env.GRACEFUL_INIT_PRE_STOP).toBeUndefined();
+    const plan = check([...options, '--', ...app, ...cmd], env);
+    expect(plan).toMatch(/^nginx recognised from the command line: the stop step sends QUIT, its graceful stop \(https:\/\/nginx\.org\/en\/docs\/control\.html\); QUIT, its image's STOPSIGNAL, starts the shutdown too\n/);
+    expect(plan).toMatch(/a stop signal arrives \(TERM, INT, QUIT\)/);
+    expect(plan).toMatch(/t=5s +stop: QUIT \(nginx's graceful stop\) to the app/);
+    expect(plan).not.toContain('warning:');
   });
 });
 

@@ -2,6 +2,7 @@ import { parseDuration } from './duration.js';
 import { FORWARDED_SIGNALS, parseCatchableSignal, parseSignal, shortName } from '../signals.js';
 import { parseHttpAction } from './http-action.js';
 import { shellSyntaxIn, splitCommand } from './split-command.js';
+import { PROFILE_MODES, SERVERS, profileByName } from '../profiles/table.js';
 
 export type LogFormat = 'text' | 'json';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
@@ -22,6 +23,10 @@ export interface Options {
   requireReaper: boolean;
   reaperPath: string | null;
   stopSignals: NodeJS.Signals[];
+  /** --stop-signals was given: an image's STOPSIGNAL does not join them (src/profiles) */
+  stopSignalsGiven: boolean;
+  /** auto, none or a server's name in src/profiles/table.ts */
+  profile: string;
   stopSignal: NodeJS.Signals | null;
   rewrite: Map<NodeJS.Signals, NodeJS.Signals | null>;
   drainDelayMs: number;
@@ -74,6 +79,8 @@ export function defaultOptions(): Options {
     requireReaper: false,
     reaperPath: null,
     stopSignals: ['SIGTERM', 'SIGINT'],
+    stopSignalsGiven: false,
+    profile: 'auto',
     stopSignal: null,
     rewrite: new Map(),
     drainDelayMs: 0,
@@ -240,6 +247,14 @@ export function checkCombination(o: Options): void {
   }
 }
 
+function profileName(raw: string): string {
+  const word = raw.trim().toLowerCase();
+  if ((PROFILE_MODES as readonly string[]).includes(word)) return word;
+  const profile = profileByName(word);
+  if (!profile) throw new Error(`"${raw}" is not auto, none or a known server (${SERVERS.map((s) => s.name).join(', ')})`);
+  return profile.name;
+}
+
 function oneOf<T extends string>(raw: string, allowed: readonly T[]): T {
   const value = raw.trim().toLowerCase();
   if (!(allowed as readonly string[]).includes(value)) {
@@ -309,6 +324,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'comma-separated signals that start the shutdown sequence (others are forwarded)',
     set: (o, raw) => {
       o.stopSignals = String(raw).split(',').filter((s) => s.trim() !== '').map(stopSignal);
+      o.stopSignalsGiven = true;
       if (o.stopSignals.length === 0) throw new Error('needs at least one signal, like TERM');
     },
   },
@@ -316,6 +332,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     long: 'stop-signal', value: 'SIG', section: 'shutdown', defaultText: 'the signal received',
     help: 'signal sent to the app in the stop step',
     set: (o, raw) => { o.stopSignal = signalForApp(String(raw), String(raw), 'name the signal the app stops on, such as TERM, QUIT or INT'); },
+  },
+  {
+    long: 'profile', value: 'NAME', section: 'shutdown', defaultText: 'auto',
+    help: 'auto: a known server (nginx, apache, php-fpm, ...) gets its graceful stop in the stop step; none: plain forwarding; or a server name',
+    set: (o, raw) => { o.profile = profileName(String(raw)); },
   },
   {
     long: 'rewrite', short: 'r', value: 'FROM:TO', list: { envSeparator: ',', reset: (o) => (o.rewrite = new Map()) }, section: 'shutdown',

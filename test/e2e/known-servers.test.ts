@@ -1,0 +1,115 @@
+// The table of servers' graceful stops (src/profiles) as the binary applies it, with programs that
+// need no server package: --check on the commands people run, a forced --profile on a shell app,
+// and the warning when a signal that stops the app bypasses the sequence.
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor } from './harness.js';
+
+afterEach(killAll);
+
+describe('--check -- COMMAND names the server the command runs and what the stop step sends', () => {
+  it.each([
+    [['nginx', '-g', 'daemon off;'], 'nginx', 'QUIT', 'https://nginx.org/en/docs/control.html'],
+    [['apache2ctl', '-DFOREGROUND'], 'Apache httpd', 'WINCH', 'https://httpd.apache.org/docs/2.4/stopping.html'],
+    [['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'], 'HAProxy', 'USR1', 'https://docs.haproxy.org/2.6/management.html#4'],
+    [['docker-php-entrypoint', 'php-fpm'], 'PHP-FPM', 'QUIT', 'https://github.com/php/php-src/blob/master/sapi/fpm/php-fpm.8.in'],
+    [['gunicorn', '-b', ':8000', 'app:app'], 'Gunicorn', 'TERM', 'https://docs.gunicorn.org/en/stable/signals.html'],
+    [['docker-entrypoint.sh', 'postgres'], 'PostgreSQL', 'INT', 'https://www.postgresql.org/docs/current/server-shutdown.html'],
+  ])('%j: %s, %s', async (command, title, signal, source) => {
+    const r = await run('child', ['--check', '--', ...command]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out.split('\n')[0]).toContain(`${title} recognised from the command line: the stop step sends ${signal}, its graceful stop (${source})`);
+    expect(out).toMatch(new RegExp(`t=0s +stop: ${signal} \\(${title}'s graceful stop\\) to the app`));
+  });
+
+  it('PHP-FPM: the line says what its configuration needs', async () => {
+    const r = await run('child', ['--check', '--', 'php-fpm', '-F']);
+    expect(r.stdout.toString()).toMatch(/; it needs process_control_timeout above 0 in php-fpm\.conf/);
+  });
+
+  it('a setting that contradicts the table: a warning with the graceful stop and its source', async () => {
+    const r = await run('child', ['--check', '--stop-signal', 'TERM', '--', 'nginx', '-g', 'daemon off;']);
+    expect(r.stdout.toString()).toMatch(/^warning: --stop-signal TERM: TERM is nginx's fast shutdown \(connections are closed at once\) and no --pre-stop stops it first: requests in flight are cut; its graceful stop is QUIT \(https:\/\/nginx\.org\/en\/docs\/control\.html\)$/m);
+  });
+
+  it('--profile none, or an app the table does not know: the timeline as before, no server line', async () => {
+    for (const args of [['--profile', 'none', '--', 'nginx'], ['--', 'node', 'server.js']]) {
+      const out = (await run('child', ['--check', ...args])).stdout.toString();
+      expect(out.split('\n')[0]).toMatch(/^t=0s +a stop signal arrives \(TERM, INT\)/);
+      expect(out).toMatch(/stop: the signal received \(after --rewrite\) to the app/);
+    }
+  });
+});
+
+const SHELL_APP = (log: string) => [
+  '/bin/sh', '-c',
+  `trap 'echo QUIT >> ${log}' QUIT; trap 'echo TSTP >> ${log}' TSTP; trap 'echo TERM >> ${log}; exit 0' TERM; echo ready >> ${log}; while :; do sleep 0.05; done`,
+];
+const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+
+describe.skipIf(!pid1Available())('the table at work on a shell app (as PID 1)', () => {
+  it('a drain configured and QUIT forwarded (not a stop signal of this app): one warning, at the first QUIT only', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'log');
+      const init = start('pid1', ['--drain-delay', '1s', '--', ...SHELL_APP(log)]);
+      const pid = await init.initPid();
+      await waitFor('the app', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGQUIT');
+      await waitFor('QUIT', () => lines(log).includes('QUIT'));
+      process.kill(pid, 'SIGQUIT');
+      await waitFor('the second QUIT', () => lines(log).filter((l) => l === 'QUIT').length === 2);
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'QUIT', 'QUIT', 'TERM']);
+      const warnings = r.stderr.split('\n').filter((l) => l.includes('forwarded SIGQUIT'));
+      expect(warnings).toEqual([
+        "graceful-init: forwarded SIGQUIT to the app as it is (a stop signal for many servers): it is not a stop signal here, so no drain, pre-stop or deadline runs for it; if it is the image's STOPSIGNAL, add it to --stop-signals (or run with --profile auto) or restate STOPSIGNAL SIGTERM",
+      ]);
+      expect(r.stderr).toMatch(/shutdown on SIGTERM, drain 1s, SIGTERM to app at 1s/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('no sequence configured: QUIT is forwarded silently, as tini does', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'log');
+      const init = start('pid1', ['--', ...SHELL_APP(log)]);
+      const pid = await init.initPid();
+      await waitFor('the app', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGQUIT');
+      await waitFor('QUIT', () => lines(log).includes('QUIT'));
+      process.kill(pid, 'SIGTERM');
+      const r = await init.result;
+      expect(r.stderr).not.toMatch(/forwarded/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('--profile sidekiq forces the entry: TSTP (quiet) when the sequence starts, TERM at the stop step, named in the summary', async () => {
+    const dir = tempDir();
+    try {
+      const log = join(dir.path, 'log');
+      const init = start('pid1', ['--profile', 'sidekiq', '--drain-delay', '500ms', '--', ...SHELL_APP(log)]);
+      const pid = await init.initPid();
+      await waitFor('the app', () => lines(log).includes('ready'));
+      process.kill(pid, 'SIGINT');
+      await sleep(200);
+      expect(lines(log)).toEqual(['ready', 'TSTP']);
+      const r = await init.result;
+      expect(lines(log)).toEqual(['ready', 'TSTP', 'TERM']);
+      expect(r.stderr).toMatch(/shutdown on SIGINT, drain 0\.5s, SIGTERM \(Sidekiq's graceful stop\) to app at 0\.5s, app exited with 0/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('-v names the server at start', async () => {
+    const r = await run('pid1', ['-v', '--profile', 'haproxy', '--', '/bin/true']);
+    expect(r.stderr).toMatch(/^graceful-init: --profile haproxy: the stop step sends USR1, its graceful stop \(https:\/\/docs\.haproxy\.org\/2\.6\/management\.html#4\); USR1, its image's STOPSIGNAL, starts the shutdown too$/m);
+  });
+});
