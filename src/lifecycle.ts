@@ -44,13 +44,14 @@ export interface RunContext {
  * exit with the app's status. Signals have been caught (and queued) since the first line of main.
  */
 export async function runInit(ctx: RunContext, native: Native | null): Promise<number> {
-  const { options, log } = ctx;
+  const { log } = ctx;
+  // the table of servers' graceful stops (src/profiles): the server the command names, what its
+  // entry adds to the options, and the signals it decides on as they arrive, from /proc then
+  const known = new KnownServer(ctx.options, ctx.command, log);
+  const options = known.options;
   const plan = planShutdown(options);
   for (const warning of plan.warnings) log.warn(warning);
   refuseForeignPreStopTargets(plan.preStop);
-  // the table of servers' graceful stops (src/profiles): the server the command names, and the
-  // signals it decides on as they arrive, from /proc at that moment
-  const known = new KnownServer(options, ctx.command, log);
   const server = known.startLines();
   if (server.detected) log.debug(server.detected);
   for (const warning of server.warnings) log.warn(warning);

@@ -91,8 +91,8 @@ async function main(argv: string[]): Promise<number> {
   if (options.license) return print(LICENSE), 0;
   log = createLogger(options.logFormat, options.verbosity);
   if (options.check) {
-    const plan = planShutdown(options);
     const known = new KnownServer(options, command, log);
+    const plan = planShutdown(known.options);
     const server = known.startLines();
     const all = [...warnings, ...plan.warnings, ...server.warnings];
     if (server.detected) print(`${server.detected}\n`);

@@ -2,6 +2,8 @@
 // stop, what a configuration that contradicts the table is warned about, the line that names the
 // server. Pure.
 import type { Options } from '../cli/options.js';
+import { formatDuration } from '../cli/duration.js';
+import { planShutdown } from '../plan.js';
 import { shortName } from '../signals.js';
 import { profileByName, type ServerProfile } from './table.js';
 
@@ -48,6 +50,17 @@ export function looksLikeStop(server: ServerProfile | null, signal: NodeJS.Signa
   return effect === undefined ? signal === 'SIGQUIT' && server === null : effect !== 'no stop';
 }
 
+/**
+ * The options with what the server's entry adds to them: for a server whose stop does not wait for
+ * the requests in flight (PHP-FPM's QUIT in its default configuration), the wait for them before
+ * the stop step (--wait-idle), leaving it --stop-timeout before the deadline.
+ */
+export function withServerDefaults(options: Options, server: ServerProfile | null): Options {
+  if (!server?.waitForIdle || options.waitIdleMs !== null || !tableDecidesStop(options, null)) return options;
+  const plan = planShutdown(options);
+  return { ...options, waitIdleMs: Math.max(0, plan.killAfterMs - plan.stopWindowAtMs - options.stopTimeoutMs) };
+}
+
 const name = (s: NodeJS.Signals) => shortName(s);
 const cite = (server: ServerProfile) => `${name(server.stop)} (${server.source})`;
 
@@ -77,9 +90,10 @@ export function detectionLine(o: ProfileInputs, server: ServerProfile, how: stri
     ? `; ${name(server.imageStopSignal ?? 'SIGTERM')}, its image's STOPSIGNAL, starts the shutdown too`
     : '';
   const quiet = server.quiet ? `${name(server.quiet)} when the shutdown starts, then ` : '';
-  const needs = server.needs ? `; it needs ${server.needs}` : '';
+  const wait = server.waitForIdle && o.waitIdleMs !== null ? `waits up to ${formatDuration(o.waitIdleMs)} for the requests in flight, then ` : '';
+  const needs = server.needs ? `; ${server.needs}` : '';
   if (tableDecidesStop(o, null)) {
-    return `${found}: the stop step sends ${quiet}${name(server.stop)}, its graceful stop (${server.source})${needs}${joins}`;
+    return `${found}: the stop step ${wait}sends ${quiet}${name(server.stop)}, its graceful stop (${server.source})${needs}${joins}`;
   }
   const configured = o.stopSignal !== null ? `--stop-signal ${name(o.stopSignal)}` : 'the signal received, after the pre-stop commands';
   return `${found}: the stop step sends ${configured} as configured; its graceful stop is ${cite(server)}${joins}`;

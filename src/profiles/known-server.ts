@@ -3,7 +3,8 @@
 import type { Logger } from '../log.js';
 import type { KnownServerPlan } from '../render.js';
 import { shortName } from '../signals.js';
-import { contradictions, detectionLine, imageStopStarts, looksLikeStop, profileSetting, sequenceConfigured, tableDecidesStop, type ProfileInputs } from './decide.js';
+import type { Options } from '../cli/options.js';
+import { contradictions, detectionLine, imageStopStarts, looksLikeStop, profileSetting, sequenceConfigured, tableDecidesStop, withServerDefaults, type ProfileInputs } from './decide.js';
 import { findServer, procReader, type FoundServer, type ProcReader } from './proc.js';
 import { recogniseCommand } from './recognise.js';
 import type { ServerProfile } from './table.js';
@@ -19,16 +20,20 @@ export interface StopChoice {
 export class KnownServer {
   /** the server the command line names (prediction: the app may still be its entrypoint script) */
   readonly named: ServerProfile | null;
+  /** the options with what the server's entry adds to them (a wait for the requests in flight) */
+  readonly options: Options;
+  private readonly o: ProfileInputs;
   private warnedForward = false;
 
   constructor(
-    private readonly o: ProfileInputs,
+    options: Options,
     command: readonly string[],
     private readonly log: Logger,
     private readonly reader: ProcReader = procReader(),
   ) {
-    const setting = profileSetting(o.profile);
+    const setting = profileSetting(options.profile);
     this.named = setting === 'none' ? null : setting === 'auto' ? recogniseCommand(command) : setting;
+    this.options = this.o = withServerDefaults(options, this.named);
   }
 
   /**

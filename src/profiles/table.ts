@@ -35,8 +35,13 @@ export interface ServerProfile {
   finishes: 'yes' | 'no' | 'the app decides';
   /** how it finishes, or what is lost */
   finishNote: string;
-  /** what the server must be configured with for `stop` to let the work in flight finish */
+  /** what its configuration must say for `stop` to let the work in flight finish (a sentence) */
   needs?: string;
+  /**
+   * Its stop cuts the requests in flight unless it is configured otherwise (`needs`): the stop
+   * step first waits until every request in flight is answered, as --wait-idle does.
+   */
+  waitForIdle?: boolean;
   /** the graceful stop as a command, where the server has one (documentation only: the init signals) */
   command?: string;
   /** the STOPSIGNAL of the server's official image, when it is not TERM */
@@ -93,7 +98,8 @@ export const SERVERS: readonly ServerProfile[] = [
     name: 'php-fpm', aliases: ['phpfpm'], title: 'PHP-FPM',
     executable: /^php-fpm[0-9.]*$/,
     stop: 'SIGQUIT', finishes: 'yes', finishNote: 'workers finish the request they serve, then exit',
-    needs: 'process_control_timeout above 0 in php-fpm.conf (0, the default, makes the master follow QUIT with TERM at once)',
+    needs: 'QUIT alone lets them finish only with process_control_timeout above 0 in php-fpm.conf (0, the default, makes the master follow QUIT with TERM at once)',
+    waitForIdle: true,
     imageStopSignal: 'SIGQUIT',
     signals: {
       SIGQUIT: graceful('graceful stop'), SIGTERM: fast('immediate termination'), SIGINT: fast('immediate termination'),
@@ -128,7 +134,7 @@ export const SERVERS: readonly ServerProfile[] = [
     name: 'uwsgi', aliases: [], title: 'uWSGI',
     executable: /^uwsgi(-core)?$/,
     stop: 'SIGINT', finishes: 'no', finishNote: 'INT stops it (TERM would reload it) but cuts the requests in flight',
-    needs: "a graceful stop of its own: hook-master-start = unix_signal:15 gracefully_kill_them_all, then --stop-signal TERM",
+    needs: 'for a graceful stop, configure hook-master-start = unix_signal:15 gracefully_kill_them_all and give --stop-signal TERM',
     signals: {
       SIGTERM: noStop('brutally reloads (unless --die-on-term)'), SIGINT: fast('immediate kill of the whole stack'),
       SIGQUIT: fast('immediate kill of the whole stack'), SIGHUP: noStop('graceful reload'),

@@ -19,13 +19,14 @@ describe('--check -- COMMAND names the server the command runs and what the stop
     const r = await run('child', ['--check', '--', ...command]);
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
-    expect(out.split('\n')[0]).toContain(`${title} recognised from the command line: the stop step sends ${signal}, its graceful stop (${source})`);
+    expect(out.split('\n')[0]).toMatch(new RegExp(`^${title} recognised from the command line: the stop step (waits up to 23s for the requests in flight, then )?sends ${signal}, its graceful stop \\(${source.replace(/[.?]/g, '\\$&')}\\)`));
     expect(out).toMatch(new RegExp(`t=0s +stop: ${signal} \\(${title}'s graceful stop\\) to the app`));
   });
 
-  it('PHP-FPM: the line says what its configuration needs', async () => {
-    const r = await run('child', ['--check', '--', 'php-fpm', '-F']);
-    expect(r.stdout.toString()).toMatch(/; it needs process_control_timeout above 0 in php-fpm\.conf/);
+  it('PHP-FPM: the stop step waits for the requests in flight first (QUIT alone does not, as it is configured by default)', async () => {
+    const out = (await run('child', ['--check', '--', 'php-fpm', '-F'])).stdout.toString();
+    expect(out).toMatch(/^PHP-FPM recognised from the command line: the stop step waits up to 23s for the requests in flight, then sends QUIT, its graceful stop \(\S+\); QUIT alone lets them finish only with process_control_timeout above 0 in php-fpm\.conf/);
+    expect(out).toMatch(/t=0s +then up to 23s until every request in flight is answered\n.*t=0s +stop: QUIT \(PHP-FPM's graceful stop\) to the app/s);
   });
 
   it('a setting that contradicts the table: a warning with the graceful stop and its source', async () => {
@@ -46,66 +47,61 @@ const SHELL_APP = (log: string) => [
   '/bin/sh', '-c',
   `trap 'echo QUIT >> ${log}' QUIT; trap 'echo TSTP >> ${log}' TSTP; trap 'echo TERM >> ${log}; exit 0' TERM; echo ready >> ${log}; while :; do sleep 0.05; done`,
 ];
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+
+/**
+ * A shell app that logs the signals it traps, under the init as PID 1 with `init`; `act` signals the
+ * init once the app is ready. What the app logged, and what the init printed.
+ */
+async function shellApp(init: string[], act: (pid: number, logged: () => string[]) => Promise<void>): Promise<{ logged: string[]; stderr: string }> {
+  const dir = tempDir();
+  try {
+    const log = join(dir.path, 'log');
+    const logged = () => readText(log).split('\n').filter(Boolean);
+    const started = start('pid1', [...init, '--', ...SHELL_APP(log)]);
+    const pid = await started.initPid();
+    await waitFor('the app', () => logged().includes('ready'));
+    await act(pid, logged);
+    const r = await started.result;
+    return { logged: logged(), stderr: r.stderr };
+  } finally {
+    dir.cleanup();
+  }
+}
 
 describe.skipIf(!pid1Available())('the table at work on a shell app (as PID 1)', () => {
   it('a drain configured and QUIT forwarded (not a stop signal of this app): one warning, at the first QUIT only', async () => {
-    const dir = tempDir();
-    try {
-      const log = join(dir.path, 'log');
-      const init = start('pid1', ['--drain-delay', '1s', '--', ...SHELL_APP(log)]);
-      const pid = await init.initPid();
-      await waitFor('the app', () => lines(log).includes('ready'));
+    const r = await shellApp(['--drain-delay', '1s'], async (pid, logged) => {
       process.kill(pid, 'SIGQUIT');
-      await waitFor('QUIT', () => lines(log).includes('QUIT'));
+      await waitFor('QUIT', () => logged().includes('QUIT'));
       process.kill(pid, 'SIGQUIT');
-      await waitFor('the second QUIT', () => lines(log).filter((l) => l === 'QUIT').length === 2);
+      await waitFor('the second QUIT', () => logged().filter((l) => l === 'QUIT').length === 2);
       process.kill(pid, 'SIGTERM');
-      const r = await init.result;
-      expect(lines(log)).toEqual(['ready', 'QUIT', 'QUIT', 'TERM']);
-      const warnings = r.stderr.split('\n').filter((l) => l.includes('forwarded SIGQUIT'));
-      expect(warnings).toEqual([
-        "graceful-init: forwarded SIGQUIT to the app as it is (a stop signal for many servers): it is not a stop signal here, so no drain, pre-stop or deadline runs for it; if it is the image's STOPSIGNAL, add it to --stop-signals (or run with --profile auto) or restate STOPSIGNAL SIGTERM",
-      ]);
-      expect(r.stderr).toMatch(/shutdown on SIGTERM, drain 1s, SIGTERM to app at 1s/);
-    } finally {
-      dir.cleanup();
-    }
+    });
+    expect(r.logged).toEqual(['ready', 'QUIT', 'QUIT', 'TERM']);
+    expect(r.stderr.split('\n').filter((l) => l.includes('forwarded SIGQUIT'))).toEqual([
+      "graceful-init: forwarded SIGQUIT to the app as it is (a stop signal for many servers): it is not a stop signal here, so no drain, pre-stop or deadline runs for it; if it is the image's STOPSIGNAL, add it to --stop-signals (or run with --profile auto) or restate STOPSIGNAL SIGTERM",
+    ]);
+    expect(r.stderr).toMatch(/shutdown on SIGTERM, drain 1s, SIGTERM to app at 1s/);
   });
 
   it('no sequence configured: QUIT is forwarded silently, as tini does', async () => {
-    const dir = tempDir();
-    try {
-      const log = join(dir.path, 'log');
-      const init = start('pid1', ['--', ...SHELL_APP(log)]);
-      const pid = await init.initPid();
-      await waitFor('the app', () => lines(log).includes('ready'));
+    const r = await shellApp([], async (pid, logged) => {
       process.kill(pid, 'SIGQUIT');
-      await waitFor('QUIT', () => lines(log).includes('QUIT'));
+      await waitFor('QUIT', () => logged().includes('QUIT'));
       process.kill(pid, 'SIGTERM');
-      const r = await init.result;
-      expect(r.stderr).not.toMatch(/forwarded/);
-    } finally {
-      dir.cleanup();
-    }
+    });
+    expect(r.logged).toEqual(['ready', 'QUIT', 'TERM']);
+    expect(r.stderr).not.toMatch(/forwarded/);
   });
 
   it('--profile sidekiq forces the entry: TSTP (quiet) when the sequence starts, TERM at the stop step, named in the summary', async () => {
-    const dir = tempDir();
-    try {
-      const log = join(dir.path, 'log');
-      const init = start('pid1', ['--profile', 'sidekiq', '--drain-delay', '500ms', '--', ...SHELL_APP(log)]);
-      const pid = await init.initPid();
-      await waitFor('the app', () => lines(log).includes('ready'));
+    const r = await shellApp(['--profile', 'sidekiq', '--drain-delay', '500ms'], async (pid, logged) => {
       process.kill(pid, 'SIGINT');
       await sleep(200);
-      expect(lines(log)).toEqual(['ready', 'TSTP']);
-      const r = await init.result;
-      expect(lines(log)).toEqual(['ready', 'TSTP', 'TERM']);
-      expect(r.stderr).toMatch(/shutdown on SIGINT, drain 0\.5s, SIGTERM \(Sidekiq's graceful stop\) to app at 0\.5s, app exited with 0/);
-    } finally {
-      dir.cleanup();
-    }
+      expect(logged()).toEqual(['ready', 'TSTP']);
+    });
+    expect(r.logged).toEqual(['ready', 'TSTP', 'TERM']);
+    expect(r.stderr).toMatch(/shutdown on SIGINT, drain 0\.5s, SIGTERM \(Sidekiq's graceful stop\) to app at 0\.5s, app exited with 0/);
   });
 
   it('-v names the server at start', async () => {

@@ -19,6 +19,7 @@ const BAD: Record<string, string | null> = {
   CMD: "sh -c 'unclosed",
   'HOST:PORT': 'localhost:99999',
   SPEC: 'http://example.com/',
+  NAME: 'iis',
 };
 
 const cases = OPTION_TABLE.flatMap((spec) => {

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, freePort, httpGet, killAll, tempDir } from '../e2e/harness.js';
-import { serverBinary, stopWithRequestsInFlight } from './harness.js';
+import { cleanEnv, killAll } from '../e2e/harness.js';
+import { describeServerStop, httpAnswered, inSite, serverBinary, stopWithRequestsInFlight } from './harness.js';
 
 afterEach(killAll);
 
@@ -42,37 +42,19 @@ DocumentRoot ${dir}/www
   );
 }
 
-async function stopApache(init: string[]) {
-  const dir = tempDir();
-  try {
-    const port = await freePort();
-    site(dir.path, port);
-    const answered = (path: string, bytes: number) => async () => {
-      const r = await httpGet(port, path, 10_000);
-      return r.status === 200 && r.body.length === bytes;
-    };
-    return await stopWithRequestsInFlight({
-      init, command: ['apache2ctl', '-DFOREGROUND'], env: cleanEnv({ APACHE_CONFDIR: dir.path }), signal: 'SIGTERM',
-      ready: answered('/fast.txt', 3), slow: answered('/slow.bin', SLOW_BYTES),
-    });
-  } finally {
-    dir.cleanup();
-  }
-}
-
-describe.skipIf(!APACHE)('Apache httpd (Debian) through apache2ctl -DFOREGROUND, a shell script that does not exec it, TERM with 12 requests of 3 s in flight', () => {
-  it('no option: apache2, the shell\'s child, is recognised and gets WINCH (graceful-stop): no request in flight fails', async () => {
-    const o = await stopApache([]);
-    console.log(`apache, auto: ${o.failed}/${o.inFlight} in flight failed (load before: ${o.load})`);
-    expect(o.failed).toBe(0);
-    expect(o.inFlight).toBe(12);
-    expect(o.code).toBe(0);
-    expect(o.stderr).toMatch(/shutdown on SIGTERM, SIGWINCH \(Apache httpd's graceful stop\) to app at \S+, app exited with 0 at \S+, exit 0\n$/);
-  });
-
-  it('the control, --profile none: TERM ends the shell, apache2 is stopped with it (TERM, its fast stop) and cuts them', async () => {
-    const o = await stopApache(['--profile', 'none']);
-    console.log(`apache, none: ${o.failed}/${o.inFlight} in flight failed`);
-    expect(o.failed).toBeGreaterThan(0);
-  });
+describeServerStop({
+  title: 'Apache httpd (Debian) through apache2ctl -DFOREGROUND, a shell script that does not exec it, TERM with 12 requests of 3 s in flight',
+  binary: APACHE,
+  inFlight: 12,
+  stop: (init) =>
+    inSite((dir, port) => {
+      site(dir, port);
+      return stopWithRequestsInFlight({
+        init, command: ['apache2ctl', '-DFOREGROUND'], env: cleanEnv({ APACHE_CONFDIR: dir }), signal: 'SIGTERM',
+        ready: httpAnswered(port, '/fast.txt', 'ok\n'), slow: httpAnswered(port, '/slow.bin', SLOW_BYTES),
+      });
+    }),
+  // WINCH goes to apache2, the shell's child
+  summary: /shutdown on SIGTERM, SIGWINCH \(Apache httpd's graceful stop\) to app at \S+, app exited with 0 at \S+, exit 0\n$/,
+  fastStop: 'TERM ends the shell, and apache2, left behind, is stopped with TERM, its fast stop',
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultOptions, type Options } from '../../src/cli/options.js';
 import { parseInvocation, UsageError } from '../../src/cli/parse.js';
-import { contradictions, imageStopStarts, looksLikeStop, tableDecidesStop } from '../../src/profiles/decide.js';
+import { contradictions, imageStopStarts, looksLikeStop, tableDecidesStop, withServerDefaults } from '../../src/profiles/decide.js';
 import { findServer, procReader } from '../../src/profiles/proc.js';
 import { recogniseCommand } from '../../src/profiles/recognise.js';
 import { SERVERS, profileByName } from '../../src/profiles/table.js';
@@ -215,7 +215,19 @@ describe('the table', () => {
       expect(row).toContain(s.source);
       expect(row).toContain(`\`${s.stop.slice(3)}\``);
       expect(row).toContain(s.verified ? 'verified' : 'docs only');
-      if (s.verified) expect(readFileSync(join(root, 'test', 'servers', `${s.name}.test.ts`), 'utf8')).toMatch(/--profile', 'none'/);
+      if (s.verified) expect(readFileSync(join(root, 'test', 'servers', `${s.name}.test.ts`), 'utf8')).toMatch(/^describeServerStop\(\{$/m);
     }
+  });
+});
+
+describe('what a server\'s entry adds to the options', () => {
+  const phpFpm = profileByName('php-fpm') ?? null;
+  it('PHP-FPM: a wait for the requests in flight before its QUIT, leaving --stop-timeout before the deadline; not when the user decided', () => {
+    expect(withServerDefaults(opts(), phpFpm).waitIdleMs).toBe(23_000);
+    expect(withServerDefaults(opts({ drainDelayMs: 5000 }), phpFpm).waitIdleMs).toBe(18_000);
+    expect(withServerDefaults(opts({ waitIdleMs: 3000 }), phpFpm).waitIdleMs).toBe(3000);
+    expect(withServerDefaults(opts({ stopSignal: 'SIGQUIT' }), phpFpm).waitIdleMs).toBeNull();
+    expect(withServerDefaults(opts({ profile: 'none' }), phpFpm).waitIdleMs).toBeNull();
+    expect(withServerDefaults(opts(), nginx ?? null).waitIdleMs).toBeNull();
   });
 });
