@@ -199,7 +199,7 @@ describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes
     const d = await deletePod(pod, changed, secrets);
     console.log(`exec --send-prestop: ${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
     expect(d.hookResult).toBe('exit 0');
-    expect(d.readyzDuringHook).toBe(503);
+    expect(d.readyzDuringHook, 'serving through the drain (KEP-1669)').toBe(200);
     expect(d.killedByHarness).toBe(false);
     expect(d.exitCode).toBe(0);
     expect(d.stderr).toMatch(/^graceful-init: shutdown on GET \/prestop, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
