@@ -42,7 +42,8 @@ process.dlopen = (module, file, ...flags) => {
   });
 };
 
-// the addon is extracted where a container would have it, in a directory of our own here
+// the embedded addon goes into an unnamed file beside the runtime (src/reaper/sea-asset.ts); TMPDIR,
+// which it would use when not root, is a directory of our own
 process.env.TMPDIR = scratch;
 process.argv = [process.execPath, process.execPath, '--', '/bin/true'];
 script.runInThisContext()({}, createRequire(import.meta.url), { exports: {} }, process.execPath, dirname(process.execPath));
