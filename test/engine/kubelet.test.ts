@@ -175,46 +175,43 @@ async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): 
   };
 }
 
+/** The init stopped nginx by itself, before the kubelet's SIGKILL, started by `trigger`, and no request failed. */
+function expectCleanStop(d: Deletion, trigger: string): void {
+  console.log(`${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+  expect(d.killedByHarness).toBe(false);
+  expect(d.exitCode).toBe(0);
+  expect(d.stderr).toMatch(new RegExp(`^graceful-init: shutdown on ${trigger}, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$`, 'm'));
+  expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
+}
+
 describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes/deployment.yaml', () => {
   it('the Deployment as written: httpGet /prestop with the Secret\'s token, then the image\'s STOPSIGNAL; the init exits with its summary before the kubelet\'s SIGKILL, 0 failed requests', async () => {
     const { pod, container, secrets } = deployment();
     expect(container.lifecycle?.preStop?.httpGet?.path).toBe('/prestop');
     const d = await deletePod(pod, container, secrets);
-    console.log(`deployment: ${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+    // /prestop starts the sequence (it reports the hook, not a signal)
+    expectCleanStop(d, 'GET /prestop');
     expect(d.hookResult).toBe('ok');
     // the image's STOPSIGNAL, kept from the nginx base: it comes after the hook, when nginx has exited
     expect(d.stopSignal).toBe('SIGQUIT');
     expect(d.readyzDuringHook, 'serving through the drain (KEP-1669)').toBe(200);
-    expect(d.killedByHarness).toBe(false);
-    expect(d.exitCode).toBe(0);
-    // /prestop starts the sequence (it reports the hook, not a signal)
-    expect(d.stderr).toMatch(/^graceful-init: shutdown on GET \/prestop, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
-    expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
     expect(d.during.total).toBeGreaterThanOrEqual(40);
   });
 
-  it('the exec form of the hook, graceful-init --send-prestop (runc exec, the container\'s env and token file), then TERM: the hook runs the sequence, 0 failed requests', async () => {
+  it('the exec form of the hook, graceful-init --send-prestop (runc exec, the container\'s env and token file), then the image\'s STOPSIGNAL: the hook runs the sequence, 0 failed requests', async () => {
     const { pod, container, secrets } = deployment();
     const changed: K8sContainer = { ...container, lifecycle: { preStop: { exec: { command: ['/opt/graceful-init/bin/graceful-init', '--send-prestop'] } } } };
     const d = await deletePod(pod, changed, secrets);
-    console.log(`exec --send-prestop: ${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
+    expectCleanStop(d, 'GET /prestop');
     expect(d.hookResult).toBe('exit 0');
     expect(d.readyzDuringHook, 'serving through the drain (KEP-1669)').toBe(200);
-    expect(d.killedByHarness).toBe(false);
-    expect(d.exitCode).toBe(0);
-    expect(d.stderr).toMatch(/^graceful-init: shutdown on GET \/prestop, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
-    expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
   });
 
   it('an exec preStop (runc exec), then a per-container stopSignal SIGINT (Kubernetes 1.33+): the signal starts the sequence', async () => {
     const { pod, container, secrets } = deployment();
     const changed: K8sContainer = { ...container, lifecycle: { preStop: { exec: { command: ['sleep', '1'] } }, stopSignal: 'SIGINT' } };
     const d = await deletePod(pod, changed, secrets);
-    console.log(`exec hook: ${d.hook}, then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
-    expect(d.killedByHarness).toBe(false);
-    expect(d.exitCode).toBe(0);
-    expect(d.stderr).toMatch(/^graceful-init: shutdown on SIGINT, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$/m);
-    expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
+    expectCleanStop(d, 'SIGINT');
   });
 
   it('the control: a grace period shorter than the init\'s drain, the harness\'s SIGKILL comes first and no summary is logged', async () => {

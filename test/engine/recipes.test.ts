@@ -194,8 +194,10 @@ describe.skipIf(!engine())('docker/examples built and run in a real engine (dock
       expect((await httpGet(status, '/readyz')).status).toBe(200);
       expect(await dockerMust(['top', id, '-eo', 'pid,uid,args'])).toMatch(/65532\s+\/nodejs\/bin\/node server\.mjs/);
       const stopping = dockerRun(['stop', '-t', '30', id], 60_000);
-      await waitFor('/readyz to turn 503', async () => (await httpGet(status, '/readyz', 1000)).status === 503);
-      expect((await httpGet(port, '/')).status).toBe(200); // still serving while draining
+      await waitFor('the drain', async () => (await httpGet(status, '/metrics', 1000)).body.includes('graceful_init_shutdown_phase{phase="draining"} 1'));
+      // draining: still serving, and so still ready (KEP-1669); /readyz turns 503 with the stop signal
+      expect((await httpGet(status, '/readyz')).status).toBe(200);
+      expect((await httpGet(port, '/')).status).toBe(200);
       expect((await stopping).code).toBe(0);
       expect(await waitExit(id)).toBe(0);
       const { stdout, stderr } = await logs(id);
