@@ -410,8 +410,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   },
   {
     long: 'drain-quiet', value: 'DUR', section: 'traffic', defaultText: 'off',
-    help: "end the drain once no new request has reached the app's ports for DUR (--drain-delay: the maximum)",
-    set: duration('drainQuietMs'),
+    help: "end the drain once no new request has reached the app's ports for DUR (--drain-delay: the maximum); off: a fixed drain",
+    // off: turns off what an image's ENV set (the recipes drain adaptively)
+    set: (o, raw) => { o.drainQuietMs = String(raw).trim() === 'off' ? null : parseDuration(String(raw)); },
   },
   {
     long: 'drain-min', value: 'DUR', section: 'traffic', defaultText: '0',

@@ -363,6 +363,11 @@ describe('--check', () => {
     const text = ok.stdout.toString();
     expect(text).toMatch(/t=0s +a stop signal arrives \(TERM, INT\)\n/);
     expect(text).toMatch(/t=2s +the drain ends: \/readyz turns 503\n/);
+    // the recipes' images drain adaptively; off in the environment makes it a fixed drain again
+    const adaptive = { GRACEFUL_INIT_DRAIN_QUIET: '1s', GRACEFUL_INIT_DRAIN_MIN: '2s', GRACEFUL_INIT_DRAIN_DELAY: '15s' };
+    expect((await run('child', ['--check'], { env: cleanEnv(adaptive) })).stdout.toString()).toMatch(/drain until no new request for 1s \(at least 2s, at most 15s\)/);
+    const fixed = await run('child', ['--check', '--drain-quiet', 'off'], { env: cleanEnv({ ...adaptive, GRACEFUL_INIT_DRAIN_MIN: '0' }) });
+    expect(fixed.stdout.toString()).toMatch(/t=0s +drain for 15s: the app keeps serving/);
     expect(text).toMatch(/t=2s +pre-stop 1: nginx -s quit \(at most 5s\)/);
     expect(text).toMatch(/t=28s +deadline: SIGKILL/);
     expect(text).not.toMatch(/warning/);

@@ -17,6 +17,7 @@ import { ROOT, freePort, sleep, tempDir, waitFor } from '../e2e/harness.js';
 
 interface K8sContainer extends PodContainer {
   name: string;
+  readinessProbe?: { periodSeconds?: number };
   lifecycle?: {
     preStop?: { httpGet?: { path: string; port: string | number; httpHeaders?: { name: string; value: string }[] }; exec?: { command: string[] } };
     stopSignal?: string;
@@ -70,6 +71,11 @@ function withSecrets(dir: string, pod: Pod, container: K8sContainer, secrets: Se
 }
 
 const SLOW_BYTES = 24 * 1024; // 1.5 s a download at 16k
+/**
+ * The Deployment's adaptive drain, as summarised: quiet a second after the load stops, or (on the
+ * host's network namespace, where every other program's connections count) the 20 s maximum
+ */
+const ADAPTIVE = '(quiet for 1s after [\\d.]+s|maximum reached \\(20s\\))';
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -97,8 +103,20 @@ interface Deletion {
   during: ReturnType<typeof tally>;
 }
 
-/** Runs the container on runc until ready, then deletes the pod as the kubelet does. */
-async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): Promise<Deletion> {
+interface RunningPod {
+  port: number;
+  status: number;
+  image: Awaited<ReturnType<typeof ociBundle>>;
+  /** `runc kill` with this signal (fails harmlessly once the container is gone) */
+  kill(signal: string): Promise<unknown>;
+  exited: Promise<number | null>;
+  stderr(): string;
+  /** the container's preStop hook as the kubelet runs it: what it was, and its outcome */
+  preStopHook(timeoutMs: number): { name: string; done: Promise<string> };
+}
+
+/** Runs the container on runc, with the nginx site and the pod's secrets, until nginx and /readyz answer. */
+async function startPod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): Promise<RunningPod> {
   const e = engine();
   if (!e) throw new Error('no engine');
   const dir = tempDir();
@@ -128,7 +146,26 @@ async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): 
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   await waitFor('nginx', async () => (await request(port, '/fast.txt', { expectBytes: 3, timeoutMs: 1000 })) === 'ok', 20_000);
   await waitFor('/readyz', async () => (await request(status, '/readyz', { timeoutMs: 1000 })) === 'ok', 10_000);
+  const preStopHook = (timeoutMs: number) => {
+    const preStop = container.lifecycle?.preStop;
+    if (preStop?.httpGet) {
+      const p = preStop.httpGet.port;
+      const hookPort = p === 'status' || p === 8081 ? status : Number(p);
+      const headers = Object.fromEntries((preStop.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
+      return { name: `httpGet ${preStop.httpGet.path}`, done: request(hookPort, preStop.httpGet.path, { headers, timeoutMs }) };
+    }
+    if (preStop?.exec) {
+      const done = runc(state, ['exec', id, ...preStop.exec.command]).then((r) => `exit ${r.code}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+      return { name: `exec ${preStop.exec.command.join(' ')}`, done };
+    }
+    return { name: 'none', done: Promise.resolve('none') };
+  };
+  return { port, status, image, kill: (signal) => runc(state, ['kill', id, signal]), exited, stderr: () => stderr, preStopHook };
+}
 
+/** Runs the container on runc until ready, then deletes the pod as the kubelet does. */
+async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): Promise<Deletion> {
+  const { port, status, image, kill, exited, stderr, preStopHook } = await startPod(pod, asWritten, secrets);
   let started = 0;
   const inFlight = Array.from({ length: 20 }, () => request(port, '/slow.bin', { expectBytes: SLOW_BYTES, onHeaders: () => started++ }));
   await waitFor('the downloads to start', () => started === 20);
@@ -137,36 +174,24 @@ async function deletePod(pod: Pod, asWritten: K8sContainer, secrets: Secret[]): 
   let killedByHarness = false;
   const deadline = setTimeout(() => {
     killedByHarness = true;
-    void runc(state, ['kill', id, 'KILL']);
+    void kill('KILL');
   }, pod.terminationGracePeriodSeconds * 1000);
   const load = constantLoad(port, [['/fast.txt', 3], ['/slow.bin', SLOW_BYTES]], { everyMs: 100 });
-  const preStop = container.lifecycle?.preStop;
-  let hook: Promise<string> = Promise.resolve('none');
-  let hookName = 'none';
-  if (preStop?.httpGet) {
-    const p = preStop.httpGet.port;
-    const hookPort = p === 'status' || p === 8081 ? status : Number(p);
-    hookName = `httpGet ${preStop.httpGet.path}`;
-    const headers = Object.fromEntries((preStop.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
-    hook = request(hookPort, preStop.httpGet.path, { headers, timeoutMs: pod.terminationGracePeriodSeconds * 1000 });
-  } else if (preStop?.exec) {
-    hookName = `exec ${preStop.exec.command.join(' ')}`;
-    hook = runc(state, ['exec', id, ...preStop.exec.command]).then((r) => `exit ${r.code}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
-  }
+  const hook = preStopHook(pod.terminationGracePeriodSeconds * 1000);
   await sleep(1000);
   const readyzDuringHook = await request(status, '/readyz', { timeoutMs: 1000 }).then((o) => (o === 'ok' ? 200 : o.startsWith('http ') ? Number(o.slice(5)) : o));
   await sleep(2000);
   const during = await load.stop();
-  const hookResult = await hook;
-  const stopSignal = container.lifecycle?.stopSignal ?? image.StopSignal ?? 'SIGTERM';
-  await runc(state, ['kill', id, stopSignal.replace(/^SIG/, '')]); // fails harmlessly when the container is gone
+  const hookResult = await hook.done;
+  const stopSignal = asWritten.lifecycle?.stopSignal ?? image.StopSignal ?? 'SIGTERM';
+  await kill(stopSignal.replace(/^SIG/, '')); // fails harmlessly when the container is gone
   const exitCode = await exited;
   clearTimeout(deadline);
   return {
     exitCode,
-    stderr,
+    stderr: stderr(),
     killedByHarness,
-    hook: hookName,
+    hook: hook.name,
     hookResult,
     stopSignal,
     readyzDuringHook,
@@ -180,8 +205,53 @@ function expectCleanStop(d: Deletion, trigger: string): void {
   console.log(`${d.hook} (${d.hookResult}), then ${d.stopSignal}: in flight ${JSON.stringify(d.inFlight)}, during ${JSON.stringify(d.during)}`);
   expect(d.killedByHarness).toBe(false);
   expect(d.exitCode).toBe(0);
-  expect(d.stderr).toMatch(new RegExp(`^graceful-init: shutdown on ${trigger}, drain 10s, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$`, 'm'));
+  expect(d.stderr).toMatch(new RegExp(`^graceful-init: shutdown on ${trigger}, drain ${ADAPTIVE}, pre-stop 1 ok in .*, app exited with 0 at .*, exit 0$`, 'm'));
   expect({ inFlight: d.inFlight.failed, during: d.during.failed }).toEqual({ inFlight: 0, during: 0 });
+}
+
+/**
+ * A Service with this one pod as its only endpoint, as kube-proxy sees it since Kubernetes 1.28
+ * (KEP-1669): once the pod is terminating there is no ready endpoint left, so the traffic goes to
+ * the terminating endpoint while it is *serving*, i.e. while its readiness probe (the Deployment's
+ * /readyz, every periodSeconds) passes; with no serving endpoint a request is rejected (refused).
+ * The pod is deleted with the requests still coming; returns what was sent before /readyz turned
+ * 503 (the end of the drain), and after.
+ */
+async function deleteSingleReplica(pod: Pod, container: K8sContainer, secrets: Secret[]) {
+  const { port, status, kill, exited, stderr, preStopHook } = await startPod(pod, container, secrets);
+  const periodMs = (container.readinessProbe?.periodSeconds ?? 10) * 1000;
+  let serving = true;
+  const prober = setInterval(() => void request(status, '/readyz', { timeoutMs: 1000 }).then((o) => (serving = o === 'ok')), periodMs);
+  let drainEndedAt = Number.POSITIVE_INFINITY;
+  const watcher = setInterval(() => void request(status, '/readyz', { timeoutMs: 1000 }).then((o) => o !== 'ok' && (drainEndedAt = Math.min(drainEndedAt, Date.now()))), 100);
+  const sent: { at: number; outcome: Promise<string> }[] = [];
+  const load = setInterval(() => sent.push({ at: Date.now(), outcome: request(serving ? port : 1, '/fast.txt', { expectBytes: 3, timeoutMs: 5000 }) }), 100);
+  try {
+    const hook = preStopHook(pod.terminationGracePeriodSeconds * 1000);
+    const hookAt = Date.now();
+    await waitFor('the drain to end', () => drainEndedAt < Number.POSITIVE_INFINITY, pod.terminationGracePeriodSeconds * 1000);
+    await sleep(periodMs + 500); // until the endpoint is seen not serving
+    clearInterval(load);
+    const hookResult = await hook.done;
+    await kill((container.lifecycle?.stopSignal ?? 'SIGTERM').replace(/^SIG/, ''));
+    const exitCode = await exited;
+    const outcomes = await Promise.all(sent.map(async (s) => ({ at: s.at, outcome: await s.outcome })));
+    const between = (from: number, to: number) => tally(outcomes.filter((o) => o.at >= from && o.at < to).map((o) => o.outcome));
+    return {
+      exitCode,
+      hookResult,
+      stderr: stderr(),
+      drainMs: drainEndedAt - hookAt,
+      duringDrain: between(hookAt, drainEndedAt),
+      /** what a kube-proxy that follows the probe sent in the drain's first 19 s */
+      first19s: between(hookAt, hookAt + 19_000),
+      afterDrain: between(drainEndedAt, Number.POSITIVE_INFINITY),
+    };
+  } finally {
+    clearInterval(prober);
+    clearInterval(watcher);
+    clearInterval(load);
+  }
 }
 
 describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes/deployment.yaml', () => {
@@ -212,6 +282,20 @@ describe.skipIf(!engine())('kubelet-like pod deletion on runc, docker/kubernetes
     const changed: K8sContainer = { ...container, lifecycle: { preStop: { exec: { command: ['sleep', '1'] } }, stopSignal: 'SIGINT' } };
     const d = await deletePod(pod, changed, secrets);
     expectCleanStop(d, 'SIGINT');
+  });
+
+  it('a single-replica Service (no other endpoint): kube-proxy keeps sending to the terminating pod while /readyz says serving, and every request is served through the drain', async () => {
+    const { pod, container, secrets } = deployment();
+    const d = await deleteSingleReplica(pod, container, secrets);
+    console.log(`single replica: drain ${d.drainMs} ms, during ${JSON.stringify(d.duringDrain)}, after ${JSON.stringify(d.afterDrain)}`);
+    expect(d.hookResult).toBe('ok');
+    expect(d.exitCode).toBe(0);
+    expect(d.first19s.failed, `refused once the probe said not serving: ${JSON.stringify(d.first19s.kinds)}`).toBe(0);
+    // the traffic never stops, so the drain lasts its maximum, serving all along
+    expect(d.stderr).toMatch(/^graceful-init: shutdown on .*drain maximum reached \(20s\), pre-stop 1 ok in .*, exit 0$/m);
+    expect(d.drainMs).toBeGreaterThan(19_000);
+    expect(d.duringDrain.failed, JSON.stringify(d.duringDrain.kinds)).toBe(0);
+    expect(d.duringDrain.total).toBeGreaterThan(150);
   });
 
   it('the control: a grace period shorter than the init\'s drain, the harness\'s SIGKILL comes first and no summary is logged', async () => {
