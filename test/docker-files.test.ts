@@ -414,7 +414,9 @@ describe('docker/ files', () => {
     const plan = check([...options, '--', ...app, ...cmd], env);
     expect(plan).toMatch(/^nginx recognised from the command line: the stop step sends QUIT, its graceful stop \(https:\/\/nginx\.org\/en\/docs\/control\.html\); QUIT, its image's STOPSIGNAL, starts the shutdown too\n/);
     expect(plan).toMatch(/a stop signal arrives \(TERM, INT, QUIT\)/);
-    expect(plan).toMatch(/t=5s +stop: QUIT \(nginx's graceful stop\) to the app/);
+    // the adaptive drain (docs/readiness-and-drain.md), then nginx's graceful stop
+    expect(plan).toMatch(/t=0s +drain until no new request for 1s \(at least 2s, at most 15s\)/);
+    expect(plan).toMatch(/t=15s +stop: QUIT \(nginx's graceful stop\) to the app/);
     expect(plan).not.toContain('warning:');
   });
 });
