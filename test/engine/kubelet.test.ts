@@ -72,10 +72,10 @@ function withSecrets(dir: string, pod: Pod, container: K8sContainer, secrets: Se
 
 const SLOW_BYTES = 24 * 1024; // 1.5 s a download at 16k
 /**
- * The Deployment's adaptive drain, as summarised: quiet a second after the load stops, or (on the
+ * The Deployment's adaptive drain, as summarised: quiet once the load has stopped (2 s at least), or (on the
  * host's network namespace, where every other program's connections count) the 20 s maximum
  */
-const ADAPTIVE = '(quiet for 1s after [\\d.]+s|maximum reached \\(20s\\))';
+const ADAPTIVE = '(quiet for [\\d.]+m?s after [\\d.]+s|maximum reached \\(20s\\))';
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
