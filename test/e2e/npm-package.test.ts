@@ -65,7 +65,7 @@ describe('npm package: bin/graceful-init on the system node', () => {
   it('installs a linked entry and ships only what it needs (not the 100 MB executable)', () => {
     expect(realpathSync(installed)).toBe(realpathSync(join(install.packageDir, 'bin', 'graceful-init')));
     expect(readdirSync(join(install.packageDir, 'dist')).sort()).toEqual(['execa.cjs', 'graceful-init.cjs', 'reaper.node']);
-    expect(readdirSync(install.packageDir).sort()).toEqual(['CHANGELOG.md', 'README.md', 'bin', 'dist', 'package.json']);
+    expect(readdirSync(install.packageDir).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'bin', 'dist', 'package.json']);
     expect(readFileSync(join(install.packageDir, 'bin', 'graceful-init'), 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
   });
 

@@ -139,9 +139,9 @@ describe.skipIf(!QEMU || !CROSS)('npm run release', () => {
     expect(r.status, r.stderr).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => /npm (warn|error)/i.test(l) && !/requires you to be logged in/.test(l));
     expect(warnings).toEqual([]);
-    for (const f of ['bin/graceful-init', 'dist/graceful-init.cjs', 'dist/execa.cjs', 'dist/reaper.node', 'CHANGELOG.md', 'README.md', 'package.json']) {
+    for (const f of ['bin/graceful-init', 'dist/graceful-init.cjs', 'dist/execa.cjs', 'dist/reaper.node', 'CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']) {
       expect(r.stderr).toMatch(new RegExp(`npm notice [\\d.]+k?B ${f.replace('.', '\\.')}\\n`));
     }
-    expect(r.stderr).toMatch(/total files: 7\n/);
+    expect(r.stderr).toMatch(/total files: 8\n/);
   });
 });
