@@ -428,7 +428,7 @@ interface Container {
   image: string;
   ports?: { name?: string; containerPort: number }[];
   env?: { name: string; value?: string }[];
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number }; failureThreshold?: number };
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   lifecycle?: { preStop?: { httpGet?: { path: string; port: string | number; httpHeaders?: { name: string; value: string }[] } } };
   securityContext?: { readOnlyRootFilesystem?: boolean };
@@ -503,6 +503,8 @@ describe('docker/kubernetes/deployment.yaml', () => {
     const statusPort = Number(m?.[2]);
     const portOf = (p: string | number) => (typeof p === 'number' ? p : container.ports?.find((x) => x.name === p)?.containerPort);
     expect([container.readinessProbe?.httpGet?.path, container.livenessProbe?.httpGet?.path]).toEqual(['/readyz', '/healthz']);
+    // /readyz is the last --ready-check (every second, 0.8 s timeout): one slow answer must not take the pod out
+    expect(container.readinessProbe?.failureThreshold ?? 3).toBeGreaterThanOrEqual(2);
     for (const probe of [container.readinessProbe?.httpGet, container.livenessProbe?.httpGet]) expect(portOf(probe?.port as string | number)).toBe(statusPort);
     // /readyz follows nginx: the check is a real one, on nginx's own port
     expect(parseReadyCheck(env.GRACEFUL_INIT_READY_CHECK as string)).toEqual({ kind: 'http', host: '127.0.0.1', port: portOf('http'), path: '/' });
@@ -584,7 +586,7 @@ describe('docs/images.md', () => {
     }
   });
 
-  it('gives the bundle paths the tarball has, and has a section per image kind; the README has both diagrams', () => {
+  it('gives the bundle paths the tarball has, and has a section per image kind; docs/shutdown.md has both diagrams', () => {
     const text = doc();
     for (const p of new Set(text.match(/\/opt\/graceful-init\/[A-Za-z0-9_./+-]*[A-Za-z0-9_]/g) ?? [])) {
       expect(bundlePaths, p).toContain(p);
@@ -592,8 +594,8 @@ describe('docs/images.md', () => {
     for (const heading of ['Debian', 'Alpine', 'distroless', 'scratch', 'nginx', 'Kubernetes']) {
       expect(text).toMatch(new RegExp(`^#+ .*${heading}`, 'mi'));
     }
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect((readme.match(/```mermaid/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    const shutdown = readFileSync(join(ROOT, 'docs', 'shutdown.md'), 'utf8');
+    expect((shutdown.match(/```mermaid/g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
   it('the size it quotes is the size of the tarball, within 15%', () => {

@@ -29,3 +29,30 @@ describe('README', () => {
     expect(mentioned.filter((m) => !known.has(m) && !foreign.has(m))).toEqual([]);
   });
 });
+
+describe('README for a newcomer', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const lines = readme.trimEnd().split('\n');
+
+  it('is short: under 250 lines, none over 200 characters', () => {
+    expect(lines.length).toBeLessThan(250);
+    expect(lines.filter((l) => l.length > 200)).toEqual([]);
+  });
+
+  it('shows the Kubernetes manifest exactly as docker/kubernetes/deployment.yaml has it', () => {
+    const block = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBe(readFileSync(join(root, 'docker', 'kubernetes', 'deployment.yaml'), 'utf8'));
+  });
+
+  it("opens with the nginx recipe: the same entrypoint, command and settings as docker/examples/nginx", () => {
+    const first = /```dockerfile\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const recipe = readFileSync(join(root, 'docker', 'examples', 'nginx', 'Dockerfile'), 'utf8');
+    const instructions = (text: string, word: string) => text.split('\n').filter((l) => l.startsWith(`${word} `));
+    for (const word of ['ENTRYPOINT', 'CMD', 'COPY']) expect(instructions(first, word), word).toEqual(instructions(recipe, word));
+    // the ENV instructions, continuation lines included (not the comments that mention variables)
+    const env = (text: string) => text.match(/^ENV (?:.*\\\n)*.*$/gm)?.join(' ') ?? '';
+    const settings = (text: string) => [...env(text).matchAll(/(GRACEFUL_INIT_\w+)=(\S+)/g)].map((m) => `${m[1]}=${m[2]}`).sort();
+    expect(settings(first)).toEqual(settings(recipe));
+    expect(first).toMatch(/^FROM nginx:/m);
+  });
+});
