@@ -50,7 +50,9 @@ function runApp(env: NodeJS.ProcessEnv, prefix: string[] = [], sink?: (stdout: s
 }
 
 beforeAll(async () => {
-  const cache = join(ROOT, 'node_modules', '.cache');
+  // as root, outside every directory the tests below mount over (/tmp, /dev/shm, /run, /var/tmp):
+  // a checkout may itself live under /tmp
+  const cache = process.getuid?.() === 0 ? '/var/cache/graceful-init-test' : join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   work = mkdtempSync(join(cache, 'reaper-sea-'));
   const entry = join(work, 'entry.ts');
