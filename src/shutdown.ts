@@ -175,7 +175,8 @@ export class Shutdown {
    */
   get serving(): boolean {
     if (!this.started) return true;
-    return !this.plan.unreadyAtSignal && this.phase === 'draining' && !this.interrupted();
+    // 'running': the first step (the drain) is about to begin
+    return !this.plan.unreadyAtSignal && (this.phase === 'running' || this.phase === 'draining') && !this.interrupted();
   }
 
   get record(): ShutdownRecord {
