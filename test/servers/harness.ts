@@ -76,8 +76,10 @@ export async function stopWithRequestsInFlight(c: StopCase): Promise<StopOutcome
   const inFlight = Array.from({ length: c.inFlight ?? 12 }, () => c.slow());
   await sleep(1000);
   loading = false;
-  await trickle;
+  // at once: the trickle's last request may wait for a worker the slow requests hold (Gunicorn's
+  // sync workers) until they are done, and a stop sent after it would find nothing left to cut
   process.kill(pid, c.signal);
+  await trickle;
   const answered = await Promise.all(inFlight);
   const r = await init.result;
   return { inFlight: answered.length, failed: answered.filter((ok) => !ok).length, load, code: r.code, stderr: r.stderr };
