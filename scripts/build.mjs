@@ -73,7 +73,9 @@ function bundleExecaChunk(outfile) {
 // --v8-pool-size=1: one V8 worker thread is plenty for a 64 MB heap, and each thread counts against RLIMIT_NPROC
 // --jitless: no compiled code, no executable memory at run time: 2.6 MiB less peak RSS and a
 // faster start; the init's JavaScript is never hot enough to want a JIT
-const SEA_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1', '--disable-sigusr1', '--no-warnings', '--jitless'];
+// --expose-gc: the init asks for a memory-reducing collection when its private memory has grown
+// (src/process/heap-floor.ts); nothing else runs in its isolate to call it
+const SEA_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1', '--disable-sigusr1', '--no-warnings', '--jitless', '--expose-gc'];
 
 /** What the bundle reads through node:sea. */
 function seaAssets() {

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { watchAppTraffic, type AppTraffic } from './app-traffic.js';
 import { renderMetrics } from './metrics.js';
 import { startReadyProbe, type ReadyProbe } from './ready-check.js';
@@ -15,6 +14,7 @@ import { leftoversOf, type Leftovers } from './process/leftovers.js';
 import { rawCommand, rawEnvironment } from './process/raw-invocation.js';
 import { ReapLoop } from './process/reap-loop.js';
 import { dropStartupPagesLater } from './process/executable-pages.js';
+import { keepHeapSmall } from './process/heap-floor.js';
 import { sendSignal } from './process/send-signal.js';
 import { KnownServer } from './profiles/known-server.js';
 import type { Native } from './reaper/native.js';
@@ -23,7 +23,7 @@ import { Shutdown } from './shutdown.js';
 import { testHooks } from './test-hooks.js';
 import type { SignalInbox } from './signal-inbox.js';
 import { FORWARDED_SIGNALS, signalName, signalNumber } from './signals.js';
-import type { StatusHooks } from './status-server.js';
+import type { StatusHooks, StatusServer } from './status-server.js';
 import { monotonicMs, sleepFor } from './clock.js';
 import { formatDuration } from './cli/duration.js';
 
@@ -79,9 +79,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
 
   const leftovers = leftoversOf(() => running.signalTarget);
   const unguard = guardTreeOnExit(leftovers);
-  let ownAccepts = 0;
-  status?.on('connection', () => ownAccepts++);
-  const traffic = (live.traffic = watchAppTraffic(native, options, log, () => ownAccepts));
+  const traffic = (live.traffic = watchAppTraffic(native, options, log, () => status?.accepted ?? 0));
   const probe = (live.probe = options.readyCheck ? startReadyProbe(options.readyCheck, traffic ? () => traffic.ports.listening() : null) : null);
   const forward = (signal: NodeJS.Signals) => {
     // sent already by the C handler, which counts it too: only logged here
@@ -97,6 +95,7 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   ctx.inbox.deliverTo((signal) => (startsShutdown(signal) ? stop.onStopSignal(signal) : forward(signal)));
   testHooks?.afterSetUp();
   if (native) dropStartupPagesLater(native, log);
+  keepHeapSmall(native);
 
   const exit = await running.exited;
   const exitAtMs = stop.elapsed();
@@ -117,7 +116,8 @@ export async function runInit(ctx: RunContext, native: Native | null): Promise<n
   const code = remapStatus(exit.status, options.remapExit);
   const record = stop.summaryRecord;
   if (record) log.summary(summaryLine(record, exit, exitAtMs, left, code), summaryFields(record, exit, exitAtMs, left, code));
-  await closeStatus(status);
+  // let a /prestop answer that is being written reach the kubelet
+  await status?.close(200);
   return code;
 }
 
@@ -337,7 +337,7 @@ async function stopLeftovers(leftovers: Leftovers, shutdown: Shutdown, plan: Shu
   return leftovers.anyLeft() ? `${killed}, some still running` : killed;
 }
 
-async function listenForStatus(options: Options, log: Logger, hooks: StatusHooks): Promise<Server> {
+async function listenForStatus(options: Options, log: Logger, hooks: StatusHooks): Promise<StatusServer> {
   const addr = options.statusAddr as NonNullable<Options['statusAddr']>;
   const [{ startStatusServer }, { loadPrestopToken }] = await Promise.all([import('./status-server.js'), import('./prestop-token.js')]);
   const token = options.prestopTokenFile ? loadPrestopToken(options.prestopTokenFile) : null;
@@ -348,17 +348,4 @@ async function listenForStatus(options: Options, log: Logger, hooks: StatusHooks
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ExitError(2, `--status-addr ${formatStatusAddr(addr)}: cannot listen (${why}); choose a free port and a local address`);
   }
-}
-
-async function closeStatus(server: Server | null): Promise<void> {
-  if (!server) return;
-  // let a /prestop answer that is being written reach the kubelet
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 200);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { formatStatusAddr } from './cli/options.js';
 import type { Logger } from './log.js';
 import { bearerMatches } from './prestop-token.js';
 import { StatusClients, type ClientLimits } from './status-clients.js';
+import { parseRequestHead, type HeadLimits, type StatusRequest } from './status-request.js';
 
 export interface StatusHooks {
   /** /healthz: the app process is running */
@@ -22,10 +22,7 @@ export interface StatusHooks {
  * is bounded, a connection lives only as long as a well-behaved probe needs, and a source that
  * holds too many unfinished requests loses its own oldest (status-clients.ts).
  */
-export interface StatusLimits extends ClientLimits {
-  /** bytes of request line and headers */
-  maxHeaderBytes: number;
-  maxHeaders: number;
+export interface StatusLimits extends ClientLimits, HeadLimits {
   /** from connect to a complete request; then the answer is immediate, except GET /prestop's */
   requestTimeoutMs: number;
   /** connections the kernel holds until they are accepted (capped by net.core.somaxconn) */
@@ -49,13 +46,22 @@ const ROUTES: Record<string, readonly string[]> = {
   '/prestop': ['GET'],
 };
 
+/** An open status endpoint. */
+export interface StatusServer {
+  /** connections accepted so far: the init's own, never the app's traffic */
+  readonly accepted: number;
+  /** stops listening; an answer being written (a /prestop's) gets up to `ms` to reach its client */
+  close(ms: number): Promise<void>;
+}
+
 /**
  * GET|HEAD /healthz: 200 while the app runs. GET|HEAD /readyz: 200 while the --ready-check passes and
  * no shutdown has started, else 503. GET|HEAD /metrics: Prometheus text.
  * GET /prestop with `Authorization: Bearer <token>`: starts the shutdown sequence and answers once
  * the app has exited; without a token configured it is off (404); without the header 401, with
  * another token 403, and nothing starts. Another method on these paths: 405; another path: 404.
- * One request per connection.
+ * One request per connection, answered with `Connection: close`; a request that is not HTTP/1.x
+ * gets 400, a head past the limit 431. Over node:net alone (status-request.ts reads the requests).
  */
 export async function startStatusServer(
   addr: { host: string; port: number },
@@ -63,79 +69,124 @@ export async function startStatusServer(
   log: Logger,
   token: Buffer | null,
   limits: StatusLimits = STATUS_LIMITS,
-): Promise<Server> {
+): Promise<StatusServer> {
   const clients = new StatusClients(limits);
   const refusals = refusalLog(log);
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.requestTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs + 1000,
-      // Node checks the two timeouts above every 30 s by default: far too late under a flood
-      connectionsCheckingInterval: Math.max(100, Math.floor(limits.requestTimeoutMs / 4)),
-      keepAlive: false,
-      requireHostHeader: false,
-    },
-    (req, res) => {
-      clients.settle(req.socket);
-      answer(req, res, hooks, token, refusals);
-    },
-  );
-  server.maxHeadersCount = limits.maxHeaders;
-  server.maxRequestsPerSocket = 1;
-  server.keepAliveTimeout = 1;
-  // A deadline per connection, whatever it sends or does not send; only an accepted GET /prestop,
-  // which waits for the app to exit, is exempt (see answer()).
-  server.on('connection', (socket: Socket) => {
+  const open = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    socket.on('error', () => {});
     clients.admit(socket);
-    const timer = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
-    timer.unref();
-    deadlines.set(socket, timer);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      deadlines.delete(socket);
-    });
+    // A deadline per connection, whatever it sends or does not send; only an accepted GET /prestop,
+    // which waits for the app to exit, is exempt (see answer()).
+    const deadline = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      // a head ends with a line feed: a client that sends its head a byte at a time is not read again for each byte
+      if (!chunk.includes(0x0a) && received <= limits.maxHeaderBytes) return;
+      const head = parseRequestHead(chunks.length === 1 ? chunk : Buffer.concat(chunks, received), limits);
+      if (head.kind === 'incomplete') return;
+      // what follows the head (a body) is read and dropped: unread, it would make the kernel reset
+      // the connection before the client has read the answer
+      socket.off('data', onData);
+      chunks.length = 0;
+      clients.settle(socket);
+      if (head.kind === 'refused') return reply(socket, 'GET', head.status, '');
+      answer(socket, head.request, hooks, token, refusals, () => clearTimeout(deadline));
+    };
+    socket.on('data', onData);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // no host (`:8081`): every interface, IPv6 and IPv4 where the system has both. The backlog:
-    // connections the kernel completes while the init is busy evicting a flood wait here for
-    // their turn instead of being dropped (a dropped SYN is retried after 1 s, a probe's timeout)
-    server.listen({ port: addr.port, host: addr.host || undefined, backlog: limits.backlog }, () => {
+    server.once('listening', () => {
       server.off('error', reject);
       resolve();
     });
+    // The backlog: connections the kernel completes while the init is busy evicting a flood wait
+    // here for their turn instead of being dropped (a dropped SYN is retried after 1 s, a probe's timeout)
+    listenDirectly(server, addr, limits.backlog);
   });
   server.unref();
   log.debug('status endpoint listening', { addr: formatStatusAddr(addr) });
-  return server;
+  return {
+    get accepted() {
+      return accepted;
+    },
+    close: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const socket of open) socket.destroy();
+          resolve();
+        }, ms);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
 }
 
-const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
+/**
+ * No host (`:8081`): every interface, IPv6 and IPv4 where the system has both. An address is
+ * bound directly (Server#_listen2, which listen() itself ends in): listen() would first look it up
+ * through node:dns (on libuv's thread pool: four threads, and glibc's resolver in the init's
+ * memory) and load node:cluster (with child_process, dgram and dns) to learn that this is no
+ * cluster worker, about 1 MiB of private memory for the life of the pod. A host name, or a Node
+ * without _listen2, goes through listen().
+ */
+function listenDirectly(server: Server, addr: { host: string; port: number }, backlog: number): void {
+  const family = addr.host === '' ? 4 : isIP(addr.host);
+  const direct = (server as Server & { _listen2?: (address: string | null, port: number, family: number, backlog: number) => void })._listen2;
+  if (family !== 0 && typeof direct === 'function') direct.call(server, addr.host || null, addr.port, family, backlog);
+  else server.listen({ port: addr.port, host: addr.host || undefined, backlog });
+}
 
-function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks, token: Buffer | null, refused: (req: IncomingMessage, why: string) => void): void {
-  const send = (code: number, body: string, headers: Record<string, string> = {}) => {
-    res.writeHead(code, { 'content-type': 'text/plain', connection: 'close', ...headers });
-    res.end(`${body}\n`);
-  };
-  const path = (req.url ?? '/').split('?')[0] ?? '/';
-  const methods = ROUTES[path];
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The whole answer, then the end of the connection; HEAD gets the head alone, with the body's length. */
+function reply(socket: Socket, method: string, code: number, body: string, headers: Record<string, string> = {}): void {
+  const text = body ? `${body}\n` : '';
+  const fields = { 'content-type': 'text/plain', connection: 'close', ...headers, date: new Date().toUTCString(), 'content-length': String(Buffer.byteLength(text)) };
+  const head = `HTTP/1.1 ${code} ${REASONS[code] ?? ''}\r\n${Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  socket.end(method === 'HEAD' ? head : head + text, 'latin1');
+}
+
+function answer(socket: Socket, req: StatusRequest, hooks: StatusHooks, token: Buffer | null, refused: (from: Socket, why: string) => void, exempt: () => void): void {
+  const send = (code: number, body: string, headers?: Record<string, string>) => reply(socket, req.method, code, body, headers);
+  const methods = ROUTES[req.path];
   if (!methods) return send(404, 'not found: try /healthz, /readyz, /metrics or /prestop');
-  if (!methods.includes(req.method ?? '')) return send(405, 'method not allowed', { allow: methods.join(', ') });
-  if (path === '/healthz') return hooks.isAlive() ? send(200, 'ok') : send(503, 'the app has exited');
-  if (path === '/metrics') return send(200, hooks.metrics().trimEnd(), { 'content-type': 'text/plain; version=0.0.4' });
-  if (path === '/readyz') return hooks.isReady() ? send(200, 'ready') : send(503, 'shutting down');
+  if (!methods.includes(req.method)) return send(405, 'method not allowed', { allow: methods.join(', ') });
+  if (req.path === '/healthz') return hooks.isAlive() ? send(200, 'ok') : send(503, 'the app has exited');
+  if (req.path === '/metrics') return send(200, hooks.metrics().trimEnd(), { 'content-type': 'text/plain; version=0.0.4' });
+  if (req.path === '/readyz') return hooks.isReady() ? send(200, 'ready') : send(503, 'shutting down');
   if (!token) return send(404, '/prestop is off: the init was started without --prestop-token-file');
-  if (!req.headers.authorization) {
-    refused(req, 'no token');
+  if (!req.authorization) {
+    refused(socket, 'no token');
     return send(401, 'GET /prestop needs the header Authorization: Bearer <the --prestop-token-file token>', { 'www-authenticate': 'Bearer' });
   }
-  if (!bearerMatches(req.headers.authorization, token)) {
-    refused(req, 'wrong token');
+  if (!bearerMatches(req.authorization, token)) {
+    refused(socket, 'wrong token');
     return send(403, 'wrong token');
   }
-  const deadline = deadlines.get(req.socket);
-  if (deadline) clearTimeout(deadline);
+  exempt();
   hooks.preStop().then(
     () => send(200, 'app exited'),
     () => send(500, 'shutdown failed'),
@@ -143,15 +194,15 @@ function answer(req: IncomingMessage, res: ServerResponse, hooks: StatusHooks, t
 }
 
 /** One warning per refused /prestop, at most one a second (whoever refills them cannot flood the log). */
-function refusalLog(log: Logger): (req: IncomingMessage, why: string) => void {
+function refusalLog(log: Logger): (from: Socket, why: string) => void {
   let lastAt = -Infinity;
   let since = 0;
-  return (req, why) => {
+  return (from, why) => {
     since++;
     const now = Date.now();
     if (now - lastAt < 1000) return;
     const more = since > 1 ? ` (${since - 1} more refused in the last ${Math.round((now - lastAt) / 1000)}s)` : '';
-    log.warn(`refused GET /prestop from ${req.socket.remoteAddress ?? '?'}: ${why}${more}`);
+    log.warn(`refused GET /prestop from ${from.remoteAddress ?? '?'}: ${why}${more}`);
     [lastAt, since] = [now, 0];
   };
 }

@@ -4,7 +4,9 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 /** Go's units (time.ParseDuration), in milliseconds; µ and μ both, as Go accepts both. */
 const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+// µ and μ written as escapes: one character past Latin-1 in the bundle makes V8 hold its whole
+// source as a two-byte string (210 KiB instead of 105 of the init's private memory)
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
 
 /**
  * Durations as Go and Kubernetes write them: one or more number-unit pairs (`500ms`, `2.5s`,

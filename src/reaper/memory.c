@@ -1,5 +1,6 @@
 /* The init's own memory. Returns 0 or errno. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,7 +30,14 @@ static napi_value ReleasePages(napi_env env, napi_callback_info info) {
   return int32_value(env, 0);
 }
 
+/* malloc_trim(0): glibc hands the free pages of its heaps back to the kernel (MADV_DONTNEED on
+ * each free run of whole pages, not only the heap's top). Returns 1 if any was released, else 0. */
+static napi_value TrimMalloc(napi_env env, napi_callback_info info) {
+  (void)info;
+  return int32_value(env, malloc_trim(0));
+}
+
 napi_status register_memory(napi_env env, napi_value exports) {
-  static const addon_fn fns[] = {{"releasePages", ReleasePages}};
+  static const addon_fn fns[] = {{"releasePages", ReleasePages}, {"trimMalloc", TrimMalloc}};
   return addon_export(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -39,6 +39,8 @@ export interface Addon {
   disarmQuickExit(): number;
   /** memory.c: madvise(MADV_DONTNEED) over [start, end) pairs of uint64s; 0 or errno */
   releasePages(ranges: Buffer): number;
+  /** memory.c: malloc_trim(0); 1 if memory went back to the kernel, else 0 */
+  trimMalloc(): number;
   /** nbwrite.c: send(MSG_DONTWAIT | MSG_NOSIGNAL) on a socket; bytes written or -errno */
   sendNonBlocking(fd: number, data: Buffer): number;
   /** nbwrite.c: poll(POLLOUT, 0) then one write() of at most PIPE_BUF bytes; bytes written or -errno */

@@ -127,6 +127,11 @@ export class Native {
     return errnoName(this.addon.releasePages(Buffer.from(packed.buffer)));
   }
 
+  /** Gives the free pages of the C heap back to the kernel. */
+  trimMalloc(): void {
+    this.addon.trimMalloc();
+  }
+
   /**
    * A C handler forwards each signal received (key) as its value to the target set by
    * setSignalTarget; with `passOn` it then goes on to the handler that was there before (libuv's,

@@ -16,7 +16,9 @@ const snmpBuffer = Buffer.alloc(16 * 1024);
 
 /**
  * The counters, or null when /proc is not mounted or they are missing. Read at every poll: the
- * file stays open and is read again from offset 0 (the kernel regenerates it), into one buffer.
+ * file stays open and is read again from offset 0 (the kernel regenerates it), into one buffer,
+ * and parsed there: ten polls a second that made strings of it were a third of all the init
+ * allocated in the Deployment's configuration.
  */
 export function readTcpCounters(file = SNMP): TcpCounters | null {
   if (file !== SNMP) {
@@ -28,8 +30,7 @@ export function readTcpCounters(file = SNMP): TcpCounters | null {
   }
   try {
     snmpFd ??= openSync(SNMP, 'r');
-    const n = readSync(snmpFd, snmpBuffer, 0, snmpBuffer.length, 0);
-    return tcpCountersFrom(snmpBuffer.toString('latin1', 0, n));
+    return tcpCountersFrom(snmpBuffer, readSync(snmpFd, snmpBuffer, 0, snmpBuffer.length, 0));
   } catch {
     if (snmpFd !== null) {
       try {
@@ -43,21 +44,61 @@ export function readTcpCounters(file = SNMP): TcpCounters | null {
   }
 }
 
-/** From the "Tcp:" header and value lines of /proc/net/snmp. */
-export function tcpCountersFrom(snmp: string): TcpCounters | null {
-  const header = snmp.startsWith('Tcp:') ? 0 : snmp.indexOf('\nTcp:') + 1;
-  if (header === 0 && !snmp.startsWith('Tcp:')) return null;
-  const headerEnd = snmp.indexOf('\n', header);
-  const valuesEnd = headerEnd < 0 ? -1 : snmp.indexOf('\n', headerEnd + 1);
-  if (headerEnd < 0 || !snmp.startsWith('Tcp:', headerEnd + 1)) return null;
-  const names = snmp.slice(header, headerEnd).split(' ');
-  const values = snmp.slice(headerEnd + 1, valuesEnd < 0 ? snmp.length : valuesEnd).split(' ');
-  const get = (name: string): number => {
-    const at = names.indexOf(name);
-    return at >= 0 ? Number(values[at]) : Number.NaN;
-  };
-  const counters = { passiveOpens: get('PassiveOpens'), inSegments: get('InSegs'), outSegments: get('OutSegs') };
-  return Object.values(counters).every(Number.isFinite) ? counters : null;
+const TCP = Buffer.from('Tcp:', 'latin1');
+const WANTED = ['PassiveOpens', 'InSegs', 'OutSegs'] as const;
+/** the last header line seen, and where in it the wanted counters are: it is the same at every read */
+let columns: { header: Buffer; at: number[] } | null = null;
+
+/** Where the wanted counters are on the value line, as the header line names them; -1 when missing. */
+function columnsOf(bytes: Buffer, start: number, end: number): number[] {
+  if (columns && columns.header.length === end - start && bytes.compare(columns.header, 0, columns.header.length, start, end) === 0) return columns.at;
+  const names = bytes.toString('latin1', start, end).split(' ');
+  columns = { header: Buffer.from(bytes.subarray(start, end)), at: WANTED.map((name) => names.indexOf(name)) };
+  return columns.at;
+}
+
+/** The index of "Tcp:" at the start of a line of bytes[0, length), from `from`; -1 when none. */
+function tcpLine(bytes: Buffer, length: number, from: number): number {
+  for (let at = bytes.indexOf(TCP, from); at !== -1 && at < length; at = bytes.indexOf(TCP, at + 1)) {
+    if (at === 0 || bytes[at - 1] === 0x0a) return at;
+  }
+  return -1;
+}
+
+/** From the "Tcp:" header and value lines of /proc/net/snmp, text or the first `length` bytes read. */
+export function tcpCountersFrom(snmp: string | Buffer, length = snmp.length): TcpCounters | null {
+  const bytes = typeof snmp === 'string' ? Buffer.from(snmp, 'latin1') : snmp;
+  const header = tcpLine(bytes, length, 0);
+  const headerEnd = header === -1 ? -1 : bytes.indexOf(0x0a, header);
+  if (headerEnd === -1 || headerEnd >= length || tcpLine(bytes, length, headerEnd + 1) !== headerEnd + 1) return null;
+  const at = columnsOf(bytes, header, headerEnd);
+  const found = [Number.NaN, Number.NaN, Number.NaN];
+  // the value line, field by field (field 0 is "Tcp:"): digits with an optional sign
+  let field = 0;
+  let value = 0;
+  let sign = 1;
+  let digits = 0;
+  for (let i = headerEnd + 1 + TCP.length; i <= length; i++) {
+    const c = i < length ? (bytes[i] as number) : 0x0a;
+    if (c === 0x20 || c === 0x0a) {
+      const k = at.indexOf(field);
+      if (k !== -1 && digits > 0) found[k] = sign * value;
+      if (c === 0x0a) break;
+      field++;
+      value = 0;
+      sign = 1;
+      digits = 0;
+    } else if (c === 0x2d && digits === 0) {
+      sign = -1;
+    } else if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return null;
+    }
+  }
+  const [passiveOpens = Number.NaN, inSegments = Number.NaN, outSegments = Number.NaN] = found;
+  return Number.isFinite(passiveOpens) && Number.isFinite(inSegments) && Number.isFinite(outSegments) ? { passiveOpens, inSegments, outSegments } : null;
 }
 
 export function sameTcpCounters(a: TcpCounters | null, b: TcpCounters | null): boolean {

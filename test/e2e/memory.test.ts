@@ -1,10 +1,12 @@
 // Once the app runs, the init drops the pages of its executable that start-up read (issue 14): its
 // resident share of the executable falls by a third or more, and everything it runs later comes back from
 // the page cache intact: forwarding, a whole shutdown, the exit with the app's status.
+// And the bundle stays one-byte text for V8 (its source is held for the life of the init).
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exeResidentKb } from '../../bench/lib/exe-resident.mjs';
-import { FIXTURES, MODES, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
+import { FIXTURES, MODES, ROOT, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -40,4 +42,10 @@ describe.each(MODES)('start-up pages (%s)', (mode) => {
       dir.cleanup();
     }
   });
+});
+
+it("the bundle's source holds no character past Latin-1: V8 would keep all of it as a two-byte string, twice its size, for the init's whole life", () => {
+  const source = readFileSync(join(ROOT, 'dist', 'graceful-init.js'), 'utf8');
+  const wide = [...new Set(source)].filter((c) => (c.codePointAt(0) ?? 0) > 0xff);
+  expect(wide).toEqual([]);
 });
