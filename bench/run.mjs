@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --only startup,forward,reap,nginx,deadline,drain] [-- --no-build|--build]
-// npm run bench -- --rollout [--quick]: the rolling update in a real engine (bench/lib/suites/rollout.mjs)
+// npm run bench [-- --quick] [-- --only startup,forward,deployment,reap,nginx,deadline,drain] [-- --no-build|--build]
+// npm run bench -- --rollout [--quick]: the rolling update in a real engine across load-balancer lags (bench/lib/suites/rollout.mjs)
 // npm run bench -- --drain [--quick]: only the drain suite, merged into the results of the last full run
 //
 // graceful-init beside tini, dumb-init and catatonit (Debian packages, installed with apt-get when
@@ -20,10 +20,11 @@ import { forward } from './lib/suites/forward.mjs';
 import { reap } from './lib/suites/reap.mjs';
 import { nginxRollout } from './lib/suites/nginx.mjs';
 import { deadline } from './lib/suites/deadline.mjs';
-import { renderRollout, rolloutBench } from './lib/suites/rollout.mjs';
+import { renderRollout, renderRolloutSvg, rolloutBench } from './lib/suites/rollout.mjs';
 import { drain, drainTools } from './lib/suites/drain.mjs';
+import { deployment, deploymentTools } from './lib/suites/deployment.mjs';
 
-const SUITES = ['startup', 'forward', 'reap', 'nginx', 'deadline', 'drain'];
+const SUITES = ['startup', 'forward', 'deployment', 'reap', 'nginx', 'deadline', 'drain'];
 
 const CONFIGS = {
   full: {
@@ -31,6 +32,7 @@ const CONFIGS = {
     forwardRounds: 10,
     forwardPerRound: 50,
     controlSignals: 10,
+    deploymentRounds: 3,
     streamRounds: 5,
     burstRounds: 15,
     nginxRounds: 4,
@@ -42,6 +44,7 @@ const CONFIGS = {
     forwardRounds: 2,
     forwardPerRound: 50,
     controlSignals: 6,
+    deploymentRounds: 1,
     streamRounds: 1,
     burstRounds: 3,
     nginxRounds: 1,
@@ -82,7 +85,7 @@ function parseArgs(argv) {
 }
 
 const HELP = `usage: npm run bench [-- options]
-  --quick          fewer rounds (about 2 minutes instead of about 6)
+  --quick          fewer rounds (about 3 minutes instead of about 9)
   --only LIST      some of: ${SUITES.join(',')}
   --build          rebuild graceful-init first; default: only when dist/ is missing or older than src/
   --no-build       measure dist/graceful-init as it is
@@ -90,8 +93,9 @@ const HELP = `usage: npm run bench [-- options]
   --burst N        orphans released at once in the reaping burst (default 2000)
   --wait-quiet     first wait (up to 10 minutes) until the 1-minute load average is below 0.3 per core
   --render         measure nothing: rebuild the table, latest.md and latest.svg from latest.json
-  --rollout        only the rolling update in a real engine (a private dockerd; 3 rollouts a variant,
-                   1 with --quick); writes rollout.{json,md}
+  --rollout        only the rolling update in a real engine (a private dockerd), at load-balancer lags of
+                   1, 3 and 8 s, two request mixes, 2 rollouts a variant (1 with --quick); writes
+                   rollout.{json,md,svg} (with --render: rebuilt from rollout.json)
   --drain          only the drain suite (about 2 minutes, --quick: 40 s); its samples replace those of
                    latest.json, whose other suites are kept, and the table and chart are rebuilt
 `;
@@ -122,8 +126,8 @@ async function main() {
     process.stdout.write(HELP);
     return 0;
   }
-  if (opts.render) return render(opts.out);
   if (opts.rollout) return rolloutMain(opts);
+  if (opts.render) return render(opts.out);
   const config = CONFIGS[opts.quick ? 'quick' : 'full'];
   const began = Date.now();
   const notes = [];
@@ -143,7 +147,15 @@ async function main() {
     // the init's own addon, for the runtime's exit floor (node calling _exit(2) as the init does)
     const addon = join(ROOT, 'dist', 'reaper.node');
     if (!safeStat(addon)) notes.push('dist/reaper.node is missing: the node reference exits the normal way');
-    const ctx = { unshare, helpers, nginx, node, addon: safeStat(addon) ? addon : null, drainTools: opts.only.includes('drain') ? drainTools(notes) : null };
+    const ctx = {
+      unshare,
+      helpers,
+      nginx,
+      node,
+      addon: safeStat(addon) ? addon : null,
+      drainTools: opts.only.includes('drain') ? drainTools(notes) : null,
+      deploymentTools: opts.only.includes('deployment') ? deploymentTools(notes) : null,
+    };
     // every binary measured, out of the page cache before the first run (see dropPageCache)
     dropPageCache(inits.map((i) => i.bin).concat(node ? [node] : []), [gracefulInit.bin].concat(node ? [node] : []));
     if (opts.waitQuiet) await waitQuiet(progress);
@@ -166,6 +178,7 @@ async function main() {
         progress,
       });
     }
+    if (ctx.deploymentTools) raw.deployment = await deployment(ctx, inits, { rounds: config.deploymentRounds, progress });
     if (opts.only.includes('reap')) {
       raw.reap = await reap(ctx, inits, {
         streamRounds: config.streamRounds,
@@ -276,30 +289,39 @@ function mergeDrain(out, drainRaw, meta) {
 }
 
 async function rolloutMain(opts) {
+  if (opts.render) return publishRollout(opts.out, JSON.parse(readFileSync(join(opts.out, 'rollout.json'), 'utf8')));
   const began = Date.now();
   const notes = [];
   const progress = (what) => process.stderr.write(`bench: ${what} (${((Date.now() - began) / 1000).toFixed(0)} s)\n`);
   if (opts.waitQuiet) await waitQuiet(progress);
-  const result = await rolloutBench({ rounds: opts.quick ? 1 : 3, progress, notes });
+  const loadBefore = loadavg()[0];
+  const result = await rolloutBench({ rounds: opts.quick ? 1 : 2, progress, notes });
   const meta = {
     date: new Date().toISOString(),
+    quick: opts.quick,
     cpu: cpuModel(),
     cores: cpus().length,
     kernel: release(),
     gitCommit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? null,
     nginx: debVersion('nginx'),
-    loadAverage1m: loadavg()[0],
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
     durationS: Math.round((Date.now() - began) / 1000),
     notes,
   };
+  return publishRollout(opts.out, { meta, ...result });
+}
+
+/** rollout.{json,md,svg} in `out`, the table and the targets on stdout. */
+function publishRollout(out, result) {
   const md = renderRollout(result);
-  mkdirSync(opts.out, { recursive: true });
-  writeFileSync(join(opts.out, 'rollout.json'), `${JSON.stringify({ meta, ...result }, null, 2)}\n`);
-  writeFileSync(join(opts.out, 'rollout.md'), md);
-  process.stdout.write(`\n${md}\nwrote ${join(opts.out, 'rollout.{json,md}')} in ${meta.durationS} s\n`);
-  const graceful = result.out.graceful.runs.reduce((n, r) => n + r.failed, 0);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'rollout.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(out, 'rollout.md'), md);
+  writeFileSync(join(out, 'rollout.svg'), renderRolloutSvg(result));
+  process.stdout.write(`\n${md}\nwrote ${join(out, 'rollout.{json,md,svg}')}${result.meta.durationS ? ` in ${result.meta.durationS} s` : ''}\n`);
   const control = result.out.init.runs.reduce((n, r) => n + r.failed, 0);
-  process.stdout.write(`${graceful === 0 ? 'PASS' : 'MISS'}  graceful-init: 0 failed requests (${graceful})\ncontrol ${control > 0 ? 'PASS' : 'MISS'}: nginx under docker run --init fails (${control})\n`);
+  process.stdout.write(`control ${control > 0 ? 'PASS' : 'MISS'}: nginx under docker run --init fails (${control} failed)\n`);
+  process.stdout.write(`load average (1 min) at the start: ${result.meta.loadAverage1m.before.toFixed(2)} on ${result.meta.cores} cores\n`);
   return 0;
 }
 

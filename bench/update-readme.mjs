@@ -1,21 +1,24 @@
 #!/usr/bin/env node
-// node bench/update-readme.mjs [--check] [PAGE] [RESULTS_MD]
-// Puts bench/results/latest.md into docs/benchmarks.md (or PAGE) between the lines
-//   <!-- bench:start -->  and  <!-- bench:end -->
-// (the markers stay; everything between them is replaced), its links made relative to the page.
-// Without both markers the page is left alone. --check changes nothing and exits 1 when the page's
-// section differs from the results.
-import { readFileSync, writeFileSync } from 'node:fs';
+// node bench/update-readme.mjs [--check] [PAGE]
+// Puts the results into docs/benchmarks.md (or PAGE), each between its pair of lines:
+//   <!-- bench:start --> ... <!-- bench:end -->      bench/results/latest.md
+//   <!-- rollout:start --> ... <!-- rollout:end -->  bench/results/rollout.md
+// (the markers stay; everything between them is replaced), their links made relative to the page.
+// A section whose markers the page lacks is left out. --check changes nothing and exits 1 when a
+// section of the page differs from its results.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const START = '<!-- bench:start -->';
-const END = '<!-- bench:end -->';
 const here = dirname(fileURLToPath(import.meta.url));
+const SECTIONS = [
+  { name: 'bench', results: join(here, 'results', 'latest.md') },
+  { name: 'rollout', results: join(here, 'results', 'rollout.md') },
+];
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
-const [readmePath = join(here, '..', 'docs', 'benchmarks.md'), resultsPath = join(here, 'results', 'latest.md')] = args.filter((a) => a !== '--check');
+const [readmePath = join(here, '..', 'docs', 'benchmarks.md')] = args.filter((a) => a !== '--check');
 
 let readme;
 try {
@@ -24,18 +27,24 @@ try {
   process.stderr.write(`update-readme: cannot read ${readmePath}: ${err.code ?? err.message}\n`);
   process.exit(1);
 }
-// latest.md links from the repository's root (bench/README.md, bench/results/latest.svg)
+// the results link from the repository's root (bench/README.md, bench/results/latest.svg)
 const up = relative(dirname(readmePath), join(here, '..'));
-const results = readFileSync(resultsPath, 'utf8').trimEnd().replaceAll('](bench/', `](${up ? `${up}/` : ''}bench/`);
 
-const start = readme.indexOf(START);
-const end = start < 0 ? -1 : readme.indexOf(END, start + START.length);
-if (start < 0 || end < 0) {
-  process.stderr.write(`update-readme: ${readmePath} has no ${START} ... ${END} section: nothing changed\n`);
+let updated = readme;
+let found = 0;
+for (const { name, results } of SECTIONS) {
+  const [START, END] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
+  const start = updated.indexOf(START);
+  const end = start < 0 ? -1 : updated.indexOf(END, start + START.length);
+  if (start < 0 || end < 0 || !existsSync(results)) continue;
+  found++;
+  const text = readFileSync(results, 'utf8').trimEnd().replaceAll('](bench/', `](${up ? `${up}/` : ''}bench/`);
+  updated = `${updated.slice(0, start + START.length)}\n${text}\n${updated.slice(end)}`;
+}
+if (found === 0) {
+  process.stderr.write(`update-readme: ${readmePath} has no <!-- bench:start --> ... <!-- bench:end --> section: nothing changed\n`);
   process.exit(check ? 1 : 0);
 }
-
-const updated = `${readme.slice(0, start + START.length)}\n${results}\n${readme.slice(end)}`;
 if (check) {
   const same = updated === readme;
   process.stdout.write(same ? `update-readme: ${readmePath} is up to date\n` : `update-readme: ${readmePath} differs from the latest results\n`);
@@ -45,5 +54,5 @@ if (updated === readme) {
   process.stdout.write(`update-readme: ${readmePath} already up to date\n`);
 } else {
   writeFileSync(readmePath, updated);
-  process.stdout.write(`update-readme: ${readmePath} updated from ${resultsPath}\n`);
+  process.stdout.write(`update-readme: ${readmePath} updated from the results\n`);
 }

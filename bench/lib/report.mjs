@@ -257,6 +257,7 @@ export function buildMetrics(raw, inits) {
     add(m);
   }
   if (raw.drain) for (const m of drainMetrics(raw.drain, ids)) add(m);
+  if (raw.deployment) for (const m of deploymentMetrics(raw.deployment, ids)) add(m);
 
   const short = {
     'startup.true': 'start-up: init true (wall)',
@@ -267,6 +268,8 @@ export function buildMetrics(raw, inits) {
     'startup.peak': 'peak RSS: init -- /bin/true',
     'rss.anon': '  of which private (RssAnon)',
     'rss.exe': '  resident in its executable',
+    'deployment.rss': "RSS, the Deployment's configuration",
+    'deployment.anon': '  of which private (RssAnon)',
     rss: 'RSS while the app runs',
     size: 'binary size',
     'forward.p50': 'forwarding latency p50',
@@ -285,7 +288,7 @@ export function buildMetrics(raw, inits) {
     'drain.quiet': 'drain: --drain-quiet 1s --drain-delay 15s',
   };
   for (const m of metrics) m.short = short[m.id] ?? m.label;
-  const order = ['startup.true', 'startup.bintrue', 'startup.first', 'startup.exit', 'forward.exit', 'startup.peak', 'rss', 'rss.anon', 'rss.exe', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
+  const order = ['startup.true', 'startup.bintrue', 'startup.first', 'startup.exit', 'forward.exit', 'startup.peak', 'rss', 'rss.anon', 'rss.exe', 'deployment.rss', 'deployment.anon', 'size', 'forward.p50', 'forward.p99', 'forward.lost'];
   const rank = (m) => (order.includes(m.id) ? order.indexOf(m.id) : order.length);
   metrics.sort((a, b) => rank(a) - rank(b)); // stable: the rest keep their order
 
@@ -307,6 +310,33 @@ export function buildMetrics(raw, inits) {
     }
   }
   return metrics;
+}
+
+/**
+ * The recommended configuration's footprint: graceful-init's RSS and RssAnon (median over every
+ * sample of every round, and the highest), beside the runtime alone, idle, read at the same moments.
+ */
+function deploymentMetrics(d, ids) {
+  const mib = (kb) => kb / MB;
+  const runs = d.runs;
+  const med = (pick) => median(runs.map(pick).filter(Number.isFinite));
+  const highest = (pick) => Math.max(...runs.map(pick));
+  const nodeRss = runs.every((r) => r.node) ? mib(med((r) => r.node.rssKb)) : null;
+  const nodeAnon = runs.every((r) => r.node) ? mib(med((r) => r.node.anonKb)) : null;
+  const others = (m) => {
+    for (const id of ids) if (id !== 'graceful-init') m.cells[id] = { na: true, text: 'no such option' };
+    return m;
+  };
+  const cell = (value, top) => ({ value, highest: top, n: runs.length, text: `${fmt(value)} MiB (highest ${fmt(top)})` });
+  const rss = others({ id: 'deployment.rss', group: 'footprint', label: "RSS in the Deployment's configuration⁸", unit: 'MiB', cells: {} });
+  rss.cells['graceful-init'] = cell(mib(med((r) => r.init.rssKb)), mib(highest((r) => r.init.highestRssKb)));
+  rss.cells.node = refCell(nodeRss, 'idle');
+  rss.target = { text: `≤ node alone, idle${nodeRss === null ? '' : ` (${fmt(nodeRss)} MiB)`}`, limit: nodeRss, check: (c) => (nodeRss === null ? null : c.value <= nodeRss) };
+  const anon = others({ id: 'deployment.anon', group: 'footprint', label: 'of which private (RssAnon)', unit: 'MiB', cells: {} });
+  anon.cells['graceful-init'] = cell(mib(med((r) => r.init.anonKb)), mib(highest((r) => r.init.highestAnonKb)));
+  anon.cells.node = refCell(nodeAnon, 'idle');
+  anon.target = { text: '≤ 10 MiB, the highest sample', limit: 10, check: (c) => c.highest <= 10 };
+  return [rss, anon];
 }
 
 /**
@@ -349,7 +379,7 @@ export function cellText(m, id) {
   const c = m.cells[id];
   if (!c) return '–';
   const counts = m.id === 'forward.lost' || m.id.startsWith('nginx') || m.id.startsWith('drain');
-  if (c.text && (c.failed || c.na || counts || m.id === 'deadline')) {
+  if (c.text && (c.failed || c.na || counts || m.id === 'deadline' || m.id.startsWith('deployment'))) {
     return `${c.failed && !counts ? '✗ ' : ''}${c.text}`;
   }
   let text = `${m.unit ? fmt(c.value) : fmtCount(c.value)}${m.unit ? ` ${m.unit}` : ''}`;
@@ -405,7 +435,7 @@ export function renderMarkdown(result) {
   });
   const out = [];
   out.push(
-    '`npm run bench` (about 6 minutes; `npm run bench -- --quick`: about 2) measures graceful-init beside tini, dumb-init and catatonit ' +
+    '`npm run bench` (about 9 minutes; `npm run bench -- --quick`: about 3) measures graceful-init beside tini, dumb-init and catatonit ' +
       'from Debian and prints this table; see [bench/README.md](bench/README.md) for how each figure is taken.',
   );
   out.push('');
@@ -434,6 +464,12 @@ export function renderMarkdown(result) {
   if (metrics.some((m) => m.id === 'rss.exe')) {
     notes.push(
       `⁶ the sum of \`Rss:\` in \`/proc/<pid>/smaps\` over the mappings of \`/proc/<pid>/exe\`; every binary is dropped from the page cache before the run (and before each start-up round), so these pages were read from disk as \`exec\` reads them (a binary just written sits in the page cache in large folios, and then far more of it gets mapped).`,
+    );
+  }
+  if (metrics.some((m) => m.id === 'deployment.rss')) {
+    const d = result.raw.deployment.params;
+    notes.push(
+      `⁸ graceful-init with the environment of docker/kubernetes/deployment.yaml's container (${Object.keys(d.env).map((k) => k.replace('GRACEFUL_INIT_', '').toLowerCase().replaceAll('_', '-')).join(', ')}), Debian's nginx as the app, as PID 1 of fresh PID and network namespaces, GET ${d.probes.map((p) => p.path).join(' and ')} every ${Math.min(...d.probes.map((p) => p.periodS))} s from inside the namespace (as the kubelet probes); each round from fresh copies of the binaries, dropped from the page cache; read every ${d.sampleMs} ms for ${d.windowMs / 1000} s after ${d.warmupMs / 1000} s: the median of all samples and the highest. The node column: the runtime alone, idle, read at the same moments.`,
     );
   }
   if (metrics.some((m) => m.id === 'forward.exit')) {
@@ -549,7 +585,7 @@ function describeRounds(c) {
   ].join(', ');
 }
 
-const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A hand-made SVG: one panel of horizontal bars per metric, each on its own scale. */
 export function renderSvg(result) {
@@ -608,9 +644,13 @@ export function renderSvg(result) {
     y += 22;
   }
   if (result.raw?.drain) y = drainChart(result.raw.drain, metrics.find((m) => m.id === 'drain.quiet'), parts, y, W);
-  const H = y + 10;
   const subtitle = `${meta.date.slice(0, 10)} · ${meta.cpu}, ${meta.cores} cores · medians of interleaved runs${meta.quick ? ' (--quick)' : ''} · dashed line: target`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
+  return svgDocument({ width: W, height: y + 10, title: 'graceful-init beside tini, dumb-init and catatonit', subtitle, parts });
+}
+
+/** The page around a chart: the bench's styles, a title and a subtitle, then `parts` (SVG elements). */
+export function svgDocument({ width, height, title, subtitle, parts }) {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
 <style>
 .h{font-size:16px;font-weight:600;fill:#1f2328}.s{font-size:11px;fill:#57606a}.t{font-size:12.5px;font-weight:600;fill:#1f2328}
 .l{font-size:11.5px;fill:#1f2328}.v{font-size:11px;fill:#1f2328}.f{font-size:11px;fill:#b42318;font-weight:600}
@@ -618,7 +658,7 @@ export function renderSvg(result) {
 .tg{stroke:#1a7f37;stroke-width:1.2;stroke-dasharray:4 3}
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="10" y="20" class="h">graceful-init beside tini, dumb-init and catatonit</text>
+<text x="10" y="20" class="h">${esc(title)}</text>
 <text x="10" y="34" class="s">${esc(subtitle)}</text>
 ${parts.join('\n')}
 </svg>
@@ -639,14 +679,7 @@ function drainChart(d, quiet, parts, y, W) {
   parts.push(`<text x="10" y="${y}" class="t">drain: exit after TERM, by how long traffic keeps coming after TERM${quiet ? ' — target: 0 failed, median ≤ +1.5 s' : ''}</text>`);
   if (quiet?.target) parts.push(`<text x="${W - 10}" y="${y}" class="${quiet.target.result === 'PASS' ? 'pass' : 'miss'}" text-anchor="end">${quiet.target.result}</text>`);
   const top = y + 24;
-  const px = (v) => (x0 + (v / xMax) * pw).toFixed(1);
-  const py = (v) => (top + ph - (v / yMax) * ph).toFixed(1);
-  for (let v = 0; v <= yMax; v += 2) {
-    parts.push(`<line x1="${x0}" y1="${py(v)}" x2="${x0 + pw}" y2="${py(v)}" stroke="#d0d7de" stroke-width="0.6"/><text x="${x0 - 6}" y="${Number(py(v)) + 4}" class="s" text-anchor="end">${v}</text>`);
-  }
-  for (let v = 0; v <= xMax; v += 1) parts.push(`<text x="${px(v)}" y="${top + ph + 14}" class="s" text-anchor="middle">${v}</text>`);
-  parts.push(`<text x="${x0 + pw}" y="${top + ph + 28}" class="s" text-anchor="end">traffic after TERM (s) →</text>`);
-  parts.push(`<text x="${x0 + 4}" y="${top - 2}" class="s">↑ exit after TERM (s)</text>`);
+  const { px, py } = chartAxes(parts, { x0, top, width: pw, height: ph, xMax, yMax, yStep: 2, xTicks: Array.from({ length: xMax + 1 }, (_, i) => i), xLabel: 'traffic after TERM (s) →', yLabel: '↑ exit after TERM (s)' });
   const band = [[0, 0], [xMax, xMax], [xMax, xMax + 1.5], [0, 1.5]].map(([a, b]) => `${px(a)},${py(b)}`).join(' ');
   parts.push(`<polygon points="${band}" fill="#1a7f37" fill-opacity="0.12"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(xMax)}" class="tg"/>`);
   let ly = top + 8;
@@ -673,6 +706,22 @@ function drainChart(d, quiet, parts, y, W) {
   parts.push(`<text x="${x0 + pw + 20}" y="${ly + 4}" class="s">red dot: requests failed (count)</text>`);
   parts.push(`<text x="${x0 + pw + 20}" y="${ly + 18}" class="s">green band: exit within 1.5 s after the traffic</text>`);
   return top + ph + 44;
+}
+
+/**
+ * The frame of a line chart in seconds: a grid line every `yStep`, the x ticks, the axis labels.
+ * Returns the scales from values to coordinates.
+ */
+export function chartAxes(parts, { x0, top, width, height, xMax, yMax, yStep, xTicks, xLabel, yLabel }) {
+  const px = (v) => (x0 + (v / xMax) * width).toFixed(1);
+  const py = (v) => (top + height - (v / yMax) * height).toFixed(1);
+  for (let v = 0; v <= yMax; v += yStep) {
+    parts.push(`<line x1="${x0}" y1="${py(v)}" x2="${x0 + width}" y2="${py(v)}" stroke="#d0d7de" stroke-width="0.6"/><text x="${x0 - 6}" y="${Number(py(v)) + 4}" class="s" text-anchor="end">${v}</text>`);
+  }
+  for (const v of xTicks) parts.push(`<text x="${px(v)}" y="${top + height + 14}" class="s" text-anchor="middle">${v}</text>`);
+  parts.push(`<text x="${x0 + width}" y="${top + height + 28}" class="s" text-anchor="end">${esc(xLabel)}</text>`);
+  parts.push(`<text x="${x0 + 4}" y="${top - 2}" class="s">${esc(yLabel)}</text>`);
+  return { px, py };
 }
 
 function targetValue(m) {

@@ -34,8 +34,8 @@ export function drainTools(notes) {
   return null;
 }
 
-/** Runs a command in the network namespace of `pid`; resolves with its stdout. */
-function inside(tools, pid, argv) {
+/** Runs a command in the network namespace of `pid` (with `tools.nsenter`); resolves with its stdout. */
+export function inside(tools, pid, argv) {
   return new Promise((resolve) => {
     const child = spawn(tools.nsenter, [`--net=/proc/${pid}/ns/net`, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
