@@ -166,7 +166,7 @@ function reply(socket: Socket, method: string, code: number, body: string, heade
   const text = body ? `${body}\n` : '';
   const fields = { 'content-type': 'text/plain', connection: 'close', ...headers, date: new Date().toUTCString(), 'content-length': String(Buffer.byteLength(text)) };
   const head = `HTTP/1.1 ${code} ${REASONS[code] ?? ''}\r\n${Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
-  socket.end(method === 'HEAD' ? head : head + text, 'latin1');
+  socket.end(method === 'HEAD' ? head : head + text);
 }
 
 function answer(socket: Socket, req: StatusRequest, hooks: StatusHooks, token: Buffer | null, refused: (from: Socket, why: string) => void, exempt: () => void): void {
