@@ -221,9 +221,17 @@ async function deleteSingleReplica(pod: Pod, container: K8sContainer, secrets: S
   const { port, status, kill, exited, stderr, preStopHook } = await startPod(pod, container, secrets);
   const periodMs = (container.readinessProbe?.periodSeconds ?? 10) * 1000;
   let serving = true;
-  const prober = setInterval(() => void request(status, '/readyz', { timeoutMs: 1000 }).then((o) => (serving = o === 'ok')), periodMs);
   let drainEndedAt = Number.POSITIVE_INFINITY;
-  const watcher = setInterval(() => void request(status, '/readyz', { timeoutMs: 1000 }).then((o) => o !== 'ok' && (drainEndedAt = Math.min(drainEndedAt, Date.now()))), 100);
+  // The drain ended before any probe that found it ended was sent: both probes mark it, by their
+  // sending time, so no request the kube-proxy rejected falls inside the drain.
+  const probe = async () => {
+    const sentAt = Date.now();
+    const ok = (await request(status, '/readyz', { timeoutMs: 1000 })) === 'ok';
+    if (!ok) drainEndedAt = Math.min(drainEndedAt, sentAt);
+    return ok;
+  };
+  const prober = setInterval(() => void probe().then((ok) => (serving = ok)), periodMs);
+  const watcher = setInterval(() => void probe(), 100);
   const sent: { at: number; outcome: Promise<string> }[] = [];
   const load = setInterval(() => sent.push({ at: Date.now(), outcome: request(serving ? port : 1, '/fast.txt', { expectBytes: 3, timeoutMs: 5000 }) }), 100);
   try {
