@@ -24,8 +24,8 @@ describe('README', () => {
     // the generated benchmark section quotes the bench script's own flags
     const prose = readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, '');
     const mentioned = [...prose.matchAll(/(?<![\w-])--([a-z][a-z0-9-]+)/g)].map((m) => m[1] as string);
-    // flags of other programs that the README quotes (unshare, node, the example app, COPY --from)
-    const foreign = new Set(['pid', 'fork', 'mount-proc', 'require', 'port', 'from', 'preserve-fds', 'disable-sigusr1', 'v8-pool-size', 'jitless']);
+    // flags of other programs that the README quotes (unshare, node, the example app, COPY --from, docker run --init, the bench's --rollout)
+    const foreign = new Set(['pid', 'fork', 'mount-proc', 'require', 'port', 'from', 'init', 'rollout', 'preserve-fds', 'disable-sigusr1', 'v8-pool-size', 'jitless']);
     expect(mentioned.filter((m) => !known.has(m) && !foreign.has(m))).toEqual([]);
   });
 });
