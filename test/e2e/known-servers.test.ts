@@ -2,8 +2,7 @@
 // need no server package: --check on the commands people run, a forced --profile on a shell app,
 // and the warning when a signal that stops the app bypasses the sequence.
 import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor } from './harness.js';
+import { killAll, pid1Available, run, sleep, underSignalLogger, waitFor } from './harness.js';
 
 afterEach(killAll);
 
@@ -43,65 +42,40 @@ describe('--check -- COMMAND names the server the command runs and what the stop
   });
 });
 
-const SHELL_APP = (log: string) => [
-  '/bin/sh', '-c',
-  `trap 'echo QUIT >> ${log}' QUIT; trap 'echo TSTP >> ${log}' TSTP; trap 'echo TERM >> ${log}; exit 0' TERM; echo ready >> ${log}; while :; do sleep 0.05; done`,
-];
-
-/**
- * A shell app that logs the signals it traps, under the init as PID 1 with `init`; `act` signals the
- * init once the app is ready. What the app logged, and what the init printed.
- */
-async function shellApp(init: string[], act: (pid: number, logged: () => string[]) => Promise<void>): Promise<{ logged: string[]; stderr: string }> {
-  const dir = tempDir();
-  try {
-    const log = join(dir.path, 'log');
-    const logged = () => readText(log).split('\n').filter(Boolean);
-    const started = start('pid1', [...init, '--', ...SHELL_APP(log)]);
-    const pid = await started.initPid();
-    await waitFor('the app', () => logged().includes('ready'));
-    await act(pid, logged);
-    const r = await started.result;
-    return { logged: logged(), stderr: r.stderr };
-  } finally {
-    dir.cleanup();
-  }
-}
-
 describe.skipIf(!pid1Available())('the table at work on a shell app (as PID 1)', () => {
   it('a drain configured and QUIT forwarded (not a stop signal of this app): one warning, at the first QUIT only', async () => {
-    const r = await shellApp(['--drain-delay', '1s'], async (pid, logged) => {
+    const { logged, result } = await underSignalLogger('pid1', ['--drain-delay', '1s'], async (pid, sofar) => {
       process.kill(pid, 'SIGQUIT');
-      await waitFor('QUIT', () => logged().includes('QUIT'));
+      await waitFor('QUIT', () => sofar().includes('QUIT'));
       process.kill(pid, 'SIGQUIT');
-      await waitFor('the second QUIT', () => logged().filter((l) => l === 'QUIT').length === 2);
+      await waitFor('the second QUIT', () => sofar().filter((l) => l === 'QUIT').length === 2);
       process.kill(pid, 'SIGTERM');
     });
-    expect(r.logged).toEqual(['ready', 'QUIT', 'QUIT', 'TERM']);
-    expect(r.stderr.split('\n').filter((l) => l.includes('forwarded SIGQUIT'))).toEqual([
+    expect(logged).toEqual(['ready', 'QUIT', 'QUIT', 'TERM']);
+    expect(result.stderr.split('\n').filter((l) => l.includes('forwarded SIGQUIT'))).toEqual([
       "graceful-init: forwarded SIGQUIT to the app as it is (a stop signal for many servers): it is not a stop signal here, so no drain, pre-stop or deadline runs for it; if it is the image's STOPSIGNAL, add it to --stop-signals (or run with --profile auto) or restate STOPSIGNAL SIGTERM",
     ]);
-    expect(r.stderr).toMatch(/shutdown on SIGTERM, drain 1s, SIGTERM to app at 1s/);
+    expect(result.stderr).toMatch(/shutdown on SIGTERM, drain 1s, SIGTERM to app at 1s/);
   });
 
   it('no sequence configured: QUIT is forwarded silently, as tini does', async () => {
-    const r = await shellApp([], async (pid, logged) => {
+    const { logged, result } = await underSignalLogger('pid1', [], async (pid, sofar) => {
       process.kill(pid, 'SIGQUIT');
-      await waitFor('QUIT', () => logged().includes('QUIT'));
+      await waitFor('QUIT', () => sofar().includes('QUIT'));
       process.kill(pid, 'SIGTERM');
     });
-    expect(r.logged).toEqual(['ready', 'QUIT', 'TERM']);
-    expect(r.stderr).not.toMatch(/forwarded/);
+    expect(logged).toEqual(['ready', 'QUIT', 'TERM']);
+    expect(result.stderr).not.toMatch(/forwarded/);
   });
 
   it('--profile sidekiq forces the entry: TSTP (quiet) when the sequence starts, TERM at the stop step, named in the summary', async () => {
-    const r = await shellApp(['--profile', 'sidekiq', '--drain-delay', '500ms'], async (pid, logged) => {
+    const { logged, result } = await underSignalLogger('pid1', ['--profile', 'sidekiq', '--drain-delay', '500ms'], async (pid, sofar) => {
       process.kill(pid, 'SIGINT');
       await sleep(200);
-      expect(logged()).toEqual(['ready', 'TSTP']);
+      expect(sofar()).toEqual(['ready', 'TSTP']);
     });
-    expect(r.logged).toEqual(['ready', 'TSTP', 'TERM']);
-    expect(r.stderr).toMatch(/shutdown on SIGINT, drain 0\.5s, SIGTERM \(Sidekiq's graceful stop\) to app at 0\.5s, app exited with 0/);
+    expect(logged).toEqual(['ready', 'TSTP', 'TERM']);
+    expect(result.stderr).toMatch(/shutdown on SIGINT, drain 0\.5s, SIGTERM \(Sidekiq's graceful stop\) to app at 0\.5s, app exited with 0/);
   });
 
   it('-v names the server at start', async () => {
