@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { BINARY, killAll, killMarked, markedEnv, readText, run, start, waitFor, type Mode, type Result, type RunOptions, type Started } from '../e2e/harness.js';
+import { BINARY, killAll, killMarked, lines, markedEnv, readText, run, start, waitFor, type Mode, type Result, type RunOptions, type Started } from '../e2e/harness.js';
 
 /**
  * The init under test: dist/graceful-init unless CONFORMANCE_BINARY names another one (/usr/bin/tini,
@@ -77,7 +77,7 @@ export function startWrapped(mode: Mode, wrapper: string[], flags: string[], com
   return start(mode, [...wrapperArgs, TARGET, ...initArgs(flags, command)], { ...marked(opts), binary: program });
 }
 
-export const lines = (file: string): string[] => readText(file).split('\n').filter(Boolean);
+export { lines };
 
 /** Waits until `file` has at least `n` lines and returns them. */
 export function linesAtLeast(file: string, n: number, what: string, ms = 5000): Promise<string[]> {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, SIGNAL_LOGGER, type Mode, cleanEnv, killAll, pid1Available, readText, run, sleep, start, tempDir, underSignalLogger, waitFor } from './harness.js';
+import { BINARY, MODES, SIGNAL_LOGGER, type Mode, cleanEnv, killAll, pid1Available, run, sleep, start, tempDir, underSignalLogger, waitFor, lines } from './harness.js';
 
 afterEach(killAll);
 
@@ -82,9 +82,6 @@ describe.each(MODES)('drop-in for tini (%s)', (mode) => {
   });
 });
 
-const LOGGER = SIGNAL_LOGGER;
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
-
 // Swapping tini or dumb-init for graceful-init in an ENTRYPOINT keeps its flags and variables' meaning.
 describe.each(MODES)("tini's and dumb-init's flags and variables (%s)", (mode) => {
   const skip = mode === 'pid1' && !pid1Available();
@@ -94,7 +91,7 @@ describe.each(MODES)("tini's and dumb-init's flags and variables (%s)", (mode) =
     const dir = tempDir();
     try {
       const [app, grand] = [join(dir.path, 'app'), join(dir.path, 'grand')];
-      const init = start(mode, [...args, '--', 'sh', '-c', `"${LOGGER}" "${grand}" & exec "${LOGGER}" "${app}"`], { env: cleanEnv(env) });
+      const init = start(mode, [...args, '--', 'sh', '-c', `"${SIGNAL_LOGGER}" "${grand}" & exec "${SIGNAL_LOGGER}" "${app}"`], { env: cleanEnv(env) });
       const pid = await init.initPid();
       await waitFor('both to be ready', () => lines(app).includes('ready') && lines(grand).includes('ready'));
       process.kill(pid, 'SIGUSR1');

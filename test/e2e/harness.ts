@@ -177,6 +177,9 @@ export function readText(file: string): string {
   }
 }
 
+/** The non-empty lines of `file`: what a fixture logged so far (none while it does not exist). */
+export const lines = (file: string): string[] => readText(file).split('\n').filter(Boolean);
+
 export const MODES: Mode[] = ['pid1', 'child'];
 
 /** The app that logs every signal it gets, one name a line (test/fixtures/signal-logger.sh). */
@@ -196,7 +199,7 @@ export async function underSignalLogger(
   const dir = tempDir();
   try {
     const log = join(dir.path, 'signals');
-    const logged = () => readText(log).split('\n').filter(Boolean);
+    const logged = () => lines(log);
     const init = start(mode, [...args, '--', SIGNAL_LOGGER, log, ...(stopOn ? [stopOn] : [])]);
     const pid = await init.initPid();
     await waitFor('the app to be ready', () => logged().includes('ready'));

@@ -6,19 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exeResidentKb } from '../../bench/lib/exe-resident.mjs';
-import { FIXTURES, MODES, ROOT, killAll, pid1Available, readText, start, tempDir, waitFor } from './harness.js';
+import { MODES, ROOT, killAll, pid1Available, start, tempDir, waitFor, lines, SIGNAL_LOGGER } from './harness.js';
 
 afterEach(killAll);
-
-const LOGGER = join(FIXTURES, 'signal-logger.sh');
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 describe.each(MODES)('start-up pages (%s)', (mode) => {
   it.skipIf(mode === 'pid1' && !pid1Available())('dropped a second after set-up; the init goes on forwarding, shuts down and exits as before', async () => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--drain-delay', '100ms', '--', LOGGER, log]);
+      const init = start(mode, ['--drain-delay', '100ms', '--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('app ready', () => lines(log).includes('ready'));
       const atStart = exeResidentKb(pid) ?? 0;

@@ -3,13 +3,11 @@ import { join } from 'node:path';
 import { globSync, writeFileSync } from 'node:fs';
 import { ask } from '../fault/status-client.js';
 import {
-  FIXTURES, MODES, cleanEnv, freePort, httpGet, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor,
+  MODES, cleanEnv, freePort, httpGet, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor, lines, SIGNAL_LOGGER,
 } from './harness.js';
 
 afterEach(killAll);
 
-const LOGGER = join(FIXTURES, 'signal-logger.sh');
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 /** an app that ignores TERM (and so does its sleep, which inherits the ignored disposition) */
 const STUBBORN = ['sh', '-c', 'trap "" TERM; echo $$ > "$0"; while :; do sleep 0.1; done'];
 
@@ -97,7 +95,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
       const stamp = join(dir.path, 'faketime');
       writeFileSync(stamp, '+0\n');
       const env = cleanEnv({ LD_PRELOAD: FAKETIME, FAKETIME_TIMESTAMP_FILE: stamp, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' });
-      const init = start(mode, ['--drain-delay', '1s', '--pre-stop', 'true', '--pre-stop-wait', '500ms', '--kill-after', '6s', '--stop-timeout', '1s', '--', LOGGER, log], { env });
+      const init = start(mode, ['--drain-delay', '1s', '--pre-stop', 'true', '--pre-stop-wait', '500ms', '--kill-after', '6s', '--stop-timeout', '1s', '--', SIGNAL_LOGGER, log], { env });
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGTERM');
@@ -115,7 +113,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--drain-delay', '800ms', '--', LOGGER, log]);
+      const init = start(mode, ['--drain-delay', '800ms', '--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGTERM');
@@ -133,7 +131,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--drain-delay', '20s', '--', LOGGER, log]);
+      const init = start(mode, ['--drain-delay', '20s', '--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGTERM');
@@ -145,7 +143,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
 
       // TERM, INT, QUIT, TERM to an app that traps them all: each reaches it, the app lives on
       const many = join(dir.path, 'many');
-      const trapping = start(mode, ['--', LOGGER, many, 'USR2']);
+      const trapping = start(mode, ['--', SIGNAL_LOGGER, many, 'USR2']);
       const tpid = await trapping.initPid();
       await waitFor('ready', () => lines(many).includes('ready'));
       for (const [i, sig] of (['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const).entries()) {
@@ -174,7 +172,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
         '--pre-stop', 'sleep 30',
         '--pre-stop-timeout', '500ms',
         '--pre-stop-wait', '0',
-        '--', LOGGER, log,
+        '--', SIGNAL_LOGGER, log,
       ]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
@@ -198,7 +196,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
     try {
       const log = join(dir.path, 'signals');
       // the pre-stop asks the app to stop with USR2, the way `nginx -s quit` sends QUIT
-      const init = start(mode, ['--pre-stop', `sh -c 'kill -USR2 $(cat ${log}.pid)'`, '--', 'sh', '-c', `echo $$ > ${log}.pid; exec ${LOGGER} ${log} USR2`]);
+      const init = start(mode, ['--pre-stop', `sh -c 'kill -USR2 $(cat ${log}.pid)'`, '--', 'sh', '-c', `echo $$ > ${log}.pid; exec ${SIGNAL_LOGGER} ${log} USR2`]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGTERM');
@@ -231,7 +229,7 @@ describe.each(MODES)('shutdown sequence (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--stop-signal', 'QUIT', '--rewrite', 'HUP:USR1', '--', LOGGER, log, 'QUIT']);
+      const init = start(mode, ['--stop-signal', 'QUIT', '--rewrite', 'HUP:USR1', '--', SIGNAL_LOGGER, log, 'QUIT']);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGHUP');
@@ -291,7 +289,7 @@ describe('status endpoint', () => {
         const port = await freePort();
         const log = join(dir.path, `signals-${unreadyAtSignal}`);
         const args = ['--status-addr', String(port), '--drain-delay', '1s', '--pre-stop', 'sleep 1', '--pre-stop-wait', '0'];
-        const init = start(mode, [...args, ...(unreadyAtSignal ? ['--unready-at-signal'] : []), '--', LOGGER, log]);
+        const init = start(mode, [...args, ...(unreadyAtSignal ? ['--unready-at-signal'] : []), '--', SIGNAL_LOGGER, log]);
         const pid = await init.initPid();
         await waitFor('ready', () => lines(log).includes('ready'));
         await waitFor('endpoint', async () => (await httpGet(port, '/readyz')).status === 200 || undefined);
@@ -318,7 +316,7 @@ describe('status endpoint', () => {
       const log = join(dir.path, 'signals');
       const token = join(dir.path, 'token');
       writeFileSync(token, 'the-token-for-this-test', { mode: 0o400 });
-      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', token, '--drain-delay', '300ms', '--', LOGGER, log]);
+      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', token, '--drain-delay', '300ms', '--', SIGNAL_LOGGER, log]);
       await waitFor('ready', () => lines(log).includes('ready'));
       await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
       const answer = await ask(port, '/prestop', { headers: { authorization: 'Bearer the-token-for-this-test' }, timeoutMs: 20_000 });
@@ -383,7 +381,7 @@ describe('--log-format json', () => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start('child', ['--log-format', 'json', '-v', '--', LOGGER, log]);
+      const init = start('child', ['--log-format', 'json', '-v', '--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGTERM');

@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { FIXTURES, MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, freePort, httpGet, killAll, pid1Available, readText, sleep, start, tempDir, waitFor } from './harness.js';
+import { MODES, TEST_HOOKS_BINARY, cleanEnv, descendantsOf, freePort, httpGet, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, lines, SIGNAL_LOGGER } from './harness.js';
 
 afterEach(killAll);
-
-const LOGGER = join(FIXTURES, 'signal-logger.sh');
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 // every signal the logger traps apart from TERM, which ends it; INT and QUIT are stop signals and have
 // their own tests
@@ -19,7 +16,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--', LOGGER, log]);
+      const init = start(mode, ['--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('the app to be ready', () => lines(log).includes('ready'));
       for (const [i, sig] of [...NON_STOP, 'TERM'].entries()) {
@@ -39,7 +36,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--', LOGGER, log, 'PWR']);
+      const init = start(mode, ['--', SIGNAL_LOGGER, log, 'PWR']);
       const pid = await init.initPid();
       await waitFor('the app to be ready', () => lines(log).includes('ready'));
       const burst = ['HUP', 'USR1', 'USR2', 'WINCH', 'ALRM', 'URG'];
@@ -82,7 +79,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['--grace-period', '3s', '--', LOGGER, log, 'USR2']);
+      const init = start(mode, ['--grace-period', '3s', '--', SIGNAL_LOGGER, log, 'USR2']);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGQUIT');
@@ -103,7 +100,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
       const dir = tempDir();
       try {
         const log = join(dir.path, 'signals');
-        const init = start(mode, ['--', LOGGER, log, sig]);
+        const init = start(mode, ['--', SIGNAL_LOGGER, log, sig]);
         const pid = await init.initPid();
         await waitFor('ready', () => lines(log).includes('ready'));
         process.kill(pid, `SIG${sig}`);
@@ -123,7 +120,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
     const dir = tempDir();
     try {
       const log = join(dir.path, 'signals');
-      const init = start(mode, ['-v', '--', LOGGER, log]);
+      const init = start(mode, ['-v', '--', SIGNAL_LOGGER, log]);
       const pid = await init.initPid();
       await waitFor('ready', () => lines(log).includes('ready'));
       process.kill(pid, 'SIGUSR2');
@@ -134,7 +131,7 @@ describe.each(MODES)('signal forwarding (%s)', (mode) => {
       expect(r.stderr).toMatch(/graceful-init: forwarded SIGUSR2 to \d+/);
       expect(r.stderr).toMatch(/graceful-init: app exited with 0/);
 
-      const quiet = start(mode, ['-q', '--', LOGGER, log]);
+      const quiet = start(mode, ['-q', '--', SIGNAL_LOGGER, log]);
       const qpid = await quiet.initPid();
       await waitFor('ready', () => lines(log).filter((l) => l === 'ready').length === 2);
       process.kill(qpid, 'SIGTERM');
@@ -159,7 +156,7 @@ describe.each(MODES)('forwarding from the native handler (%s)', (mode) => {
     try {
       const log = join(dir.path, 'signals');
       const startedAt = Date.now();
-      const init = start(mode, ['-v', '--', LOGGER, log], busy());
+      const init = start(mode, ['-v', '--', SIGNAL_LOGGER, log], busy());
       const pid = await init.initPid();
       await waitFor('the app to be ready', () => lines(log).includes('ready'));
       const sent = ['USR1', 'USR2', 'HUP', 'WINCH'];
@@ -184,7 +181,7 @@ describe.each(MODES)('forwarding from the native handler (%s)', (mode) => {
       const log = join(dir.path, 'signals');
       const startedAt = Date.now();
       // two loggers in the app's process group: the shell's background one and the one it becomes
-      const app = ['sh', '-c', '"$0" "$1.group" & exec "$0" "$1"', LOGGER, log];
+      const app = ['sh', '-c', '"$0" "$1.group" & exec "$0" "$1"', SIGNAL_LOGGER, log];
       const init = start(mode, ['-v', '-g', '--rewrite', 'USR1:USR2', '--rewrite', 'WINCH:0', '--', ...app], busy());
       const pid = await init.initPid();
       const both = () => [lines(log), lines(`${log}.group`)];
@@ -213,7 +210,7 @@ describe.each(MODES)('forwarding from the native handler (%s)', (mode) => {
     try {
       const log = join(dir.path, 'signals');
       const port = await freePort();
-      const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, '--', LOGGER, log], {
+      const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, '--', SIGNAL_LOGGER, log], {
         env: cleanEnv({ GI_TEST_SPAWN_DELAY_MS: '800' }),
         binary: TEST_HOOKS_BINARY,
       });

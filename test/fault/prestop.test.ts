@@ -2,7 +2,7 @@
 // leave a process holding their output, a command that outlives its timeout, names with newlines.
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, MODES, freePort, httpGet, killAll, killMarked, markedEnv, pid1Available, readText, run, start, tempDir, waitFor, type Started } from '../e2e/harness.js';
+import { FIXTURES, MODES, freePort, httpGet, killAll, killMarked, markedEnv, pid1Available, readText, run, start, tempDir, waitFor, type Started, lines } from '../e2e/harness.js';
 import { FAULT_FIXTURES, STOPPABLE, markedAlive, newMark } from './helpers.js';
 
 const marks: string[] = [];
@@ -10,8 +10,6 @@ afterEach(() => {
   killAll();
   for (const m of marks.splice(0)) killMarked(m);
 });
-
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 /** The stop signal to the init once the app has written "ready" to its marker. */
 async function termWhenReady(init: Started, marker: string): Promise<void> {

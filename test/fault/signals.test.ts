@@ -3,11 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, ROOT, cleanEnv, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor } from '../e2e/harness.js';
+import { BINARY, MODES, ROOT, cleanEnv, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor, lines } from '../e2e/harness.js';
 
 afterEach(killAll);
-
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 /** Is anything listening on 127.0.0.1:9229 (Node's inspector) in the network namespace of `pid`? */
 function inspectorOpen(pid: number): boolean {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, cleanEnv, killAll, killTree, readText, tempDir, waitFor } from '../e2e/harness.js';
+import { BINARY, cleanEnv, killAll, killTree, tempDir, waitFor, lines } from '../e2e/harness.js';
 import { FAULT_FIXTURES } from './helpers.js';
 
 afterEach(killAll);
@@ -15,8 +15,6 @@ function available(): boolean {
   if (!ok && process.env.CI === 'true') throw new Error(`CI=true but this test needs root and ${tools.join(', ')}`);
   return ok;
 }
-
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 describe('pre-stop fork failure', () => {
   it.skipIf(!available())('EAGAIN: reported as "could not start: EAGAIN", then the app is stopped as usual', async () => {

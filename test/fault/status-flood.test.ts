@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, freePort, isAlive, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { MODES, freePort, isAlive, killAll, pid1Available, sleep, start, tempDir, waitFor, type Mode, lines } from '../e2e/harness.js';
 import { PINNED_NODE } from '../native/helpers.js';
 import { FAULT_FIXTURES, STOPPABLE } from './helpers.js';
 import { ask } from './status-client.js';
@@ -17,7 +17,6 @@ afterEach(() => {
   killAll();
 });
 
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 const PROBE_FROM = '127.0.0.2';
 
 /** A busy attacker: new connections a second, each replacing one the init pushed out. */

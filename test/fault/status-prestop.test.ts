@@ -6,13 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, TEST_HOOKS_BINARY, cleanEnv, freePort, isAlive, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { BINARY, MODES, TEST_HOOKS_BINARY, cleanEnv, freePort, isAlive, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, type Mode, lines } from '../e2e/harness.js';
 import { STOPPABLE } from './helpers.js';
 import { TOKEN, ask, tokenFile, withToken } from './status-client.js';
 
 afterEach(killAll);
 
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 const OTHER_HOST = '127.0.0.2';
 
 async function startApp(mode: Mode, dir: string, extra: string[], opts: { binary?: string; env?: NodeJS.ProcessEnv } = {}) {

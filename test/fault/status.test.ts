@@ -5,12 +5,10 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import {
-  FIXTURES, MODES, freePort, httpGet, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, sleep, start, tempDir, waitFor,
+  MODES, freePort, httpGet, isAlive, killAll, killMarked, markedEnv, pid1Available, sleep, start, tempDir, waitFor, lines, SIGNAL_LOGGER,
 } from '../e2e/harness.js';
 import { STOPPABLE, newMark } from './helpers.js';
 import { ask, tokenFile, withToken } from './status-client.js';
-
-const SIGNAL_LOGGER = join(FIXTURES, 'signal-logger.sh');
 
 const marks: string[] = [];
 const open = new Set<Socket>();
@@ -20,8 +18,6 @@ afterEach(() => {
   killAll();
   for (const m of marks.splice(0)) killMarked(m);
 });
-
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 
 type Kind = 'slow-headers' | 'idle' | 'garbage' | 'methods' | 'big-body';
 const METHODS = ['HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND', 'BREW'];

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, childrenOf, cleanEnv, killAll, pid1Available, readText, start, tempDir, waitFor, type Mode } from '../e2e/harness.js';
+import { MODES, childrenOf, cleanEnv, killAll, pid1Available, readText, start, tempDir, waitFor, type Mode, lines } from '../e2e/harness.js';
 import { FAULT_FIXTURES, STOPPABLE, killStarted, startWithStdio } from './helpers.js';
 
 afterEach(() => {
@@ -12,7 +12,6 @@ afterEach(() => {
   killStarted();
 });
 
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 const O_NONBLOCK = 0o4000;
 
 /** The flags of the open file description behind /proc/<pid>/fd/<fd>. */

@@ -3,13 +3,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODES, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, sleep, start, tempDir, waitFor } from '../e2e/harness.js';
+import { MODES, isAlive, killAll, killMarked, markedEnv, pid1Available, readText, sleep, start, tempDir, waitFor, lines } from '../e2e/harness.js';
 
 afterEach(killAll);
 
 /** Waits for the init's first child: from then on its signal handlers are in place. */
 const appOf = (init: number) => waitFor('the app', () => Number(readText(`/proc/${init}/task/${init}/children`).trim().split(/\s+/)[0]) || undefined);
-const lines = (file: string) => readText(file).split('\n').filter(Boolean);
 const rssKb = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`))?.[1] ?? NaN);
 /** zombies among the children of `pid` */
 const zombiesOf = (pid: number) =>
