@@ -3,7 +3,7 @@ import { renderMetrics } from './metrics.js';
 import { startReadyProbe, type ReadyProbe } from './ready-check.js';
 import { formatStatusAddr, type Options } from './cli/options.js';
 import { ExitError } from './errors.js';
-import { parseHttpAction } from './cli/http-action.js';
+import { parseHttpAction, shownPreStop } from './cli/http-action.js';
 import type { Logger } from './log.js';
 import { planShutdown, rewriteSignal, type ShutdownPlan } from './plan.js';
 import { launchNatively, launchWithLibuv, type App } from './process/app.js';
@@ -204,7 +204,7 @@ function refuseForeignPreStopTargets(preStop: readonly string[]): void {
   const own = Object.values(process.getBuiltinModule('node:os').networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   for (const [line, action] of remote) {
     if (action && !own.includes(action.host)) {
-      throw new ExitError(2, `--pre-stop "${line}": ${action.host} is not an address of this pod; an HTTP action calls the app next to the init: use 127.0.0.1 (or ${own.filter((a) => !a.startsWith('127.') && a !== '::1').join(', ') || 'no other address here'})`);
+      throw new ExitError(2, `--pre-stop "${shownPreStop(line)}": ${action.host} is not an address of this pod; an HTTP action calls the app next to the init: use 127.0.0.1 (or ${own.filter((a) => !a.startsWith('127.') && a !== '::1').join(', ') || 'no other address here'})`);
     }
   }
 }

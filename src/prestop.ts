@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { atMonotonic, monotonicMs, sleepFor } from './clock.js';
-import { parseHttpAction, type HttpAction } from './cli/http-action.js';
+import { parseHttpAction, shownPreStop, type HttpAction } from './cli/http-action.js';
 import { splitCommand } from './cli/split-command.js';
 import type { Logger } from './log.js';
 import { writerFor } from './output/fd-writer.js';
@@ -49,8 +49,9 @@ type Output = (fd: 1 | 2) => LineFormat;
  * output) or the answer is complete, or at `timeoutMs`, when the command's whole process group gets
  * SIGKILL or the request is given up. Never rejects.
  */
-export async function runPreStop(command: string, index: number, timeoutMs: number, log: Logger): Promise<PreStopResult> {
+export async function runPreStop(line: string, index: number, timeoutMs: number, log: Logger): Promise<PreStopResult> {
   const started = monotonicMs();
+  const command = shownPreStop(line);
   let cutLines = 0;
   let droppedLines = 0;
   const done = (outcome: PreStopResult['outcome'], detail: string): PreStopResult => ({
@@ -64,9 +65,9 @@ export async function runPreStop(command: string, index: number, timeoutMs: numb
   const output: Output = (fd) => log.outputLines(`pre-stop ${index}`, { prestop: index, stream: fd === 1 ? 'stdout' : 'stderr' });
   let running: Running;
   try {
-    const http = parseHttpAction(command);
+    const http = parseHttpAction(line);
     log.debug(`pre-stop ${index}: running`, { command });
-    running = http ? requestAction(http, output) : await startCommand(splitCommand(command), output);
+    running = http ? requestAction(http, output) : await startCommand(splitCommand(line), output);
   } catch (err) {
     log.warn(`pre-stop ${index}: cannot parse: ${(err as Error).message}`);
     return done('not-run', (err as Error).message);

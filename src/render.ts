@@ -1,5 +1,6 @@
 // The words the init prints about its shutdown: the --check timeline and the one summary line.
 import { formatDuration as d } from './cli/duration.js';
+import { shownPreStop } from './cli/http-action.js';
 import { cutText, escapeControl } from './output/bounded-text.js';
 import type { Fields } from './log.js';
 import type { ShutdownPlan } from './plan.js';
@@ -42,7 +43,7 @@ export function describePlan(plan: ShutdownPlan, server: KnownServerPlan = { sto
   const stopSignal = server.stop ?? (plan.stopSignal ? shortName(plan.stopSignal) : 'the signal received (after --rewrite)');
   plan.preStop.forEach((command, i) => {
     const timeout = plan.preStopTimeoutMs === null ? 'until the stop window' : `at most ${d(plan.preStopTimeoutMs)}`;
-    add(plan.drainMs, `pre-stop ${i + 1}: ${oneLine(command, 200)} (${timeout})`);
+    add(plan.drainMs, `pre-stop ${i + 1}: ${oneLine(shownPreStop(command), 200)} (${timeout})`);
   });
   if (plan.waitIdleMs !== null) add(plan.stopWindowAtMs, `then up to ${d(plan.waitIdleMs)} until every request in flight is answered`);
   if (plan.preStop.length > 0) {

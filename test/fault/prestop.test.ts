@@ -231,6 +231,22 @@ describe.each(MODES)('HTTP pre-stop actions (%s)', (mode) => {
     }
   }, 40_000);
 
+  it.skipIf(skip)('credentials in the URL reach the app, never the log: -v text, JSON, a failure, --check', async () => {
+    const secret = 'n0t-in-the-log';
+    const url = (port: number, path: string) => `POST http://admin:${secret}@127.0.0.1:${port}${path}`;
+    const runs = [
+      await stopAfter((port) => ['-v', '--pre-stop', url(port, '/shutdown')]),
+      await stopAfter((port) => ['--log-format', 'json', '-v', '--pre-stop', url(port, '/fail')]),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([0, 143]);
+    expect(runs[0]?.stdout.toString()).toBe('graceful-init: pre-stop 1: shutting down for admin\n');
+    const check = await run(mode, ['--check', '--pre-stop', url(8080, '/drain'), '--', 'true']);
+    for (const text of [...runs.map((r) => r.stderr), check.stdout.toString()]) {
+      expect(text).toContain('admin:***@127.0.0.1');
+      expect(text).not.toContain(secret);
+    }
+  }, 40_000);
+
   it.skipIf(skip)('a target that is not this pod is refused at start: one line, exit 2, the app never started', async () => {
     const dir = tempDir();
     try {

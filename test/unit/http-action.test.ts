@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHttpAction } from '../../src/cli/http-action.js';
+import { parseHttpAction, shownPreStop } from '../../src/cli/http-action.js';
 
 describe('HTTP pre-stop actions', () => {
   it('are METHOD http://HOST[:PORT]/PATH; anything else is a command', () => {
@@ -19,5 +19,12 @@ describe('HTTP pre-stop actions', () => {
     expect(() => parseHttpAction('POST http://app.internal/x')).toThrow(/app\.internal is a name; .*write 127\.0\.0\.1/);
     expect(() => parseHttpAction('POST https://127.0.0.1/x')).toThrow(/only http:\/\//);
     expect(() => parseHttpAction('POST http://127.0.0.1:99999/x')).toThrow(/is not a URL/);
+  });
+
+  it('are shown with the password masked, in what they print too; commands as they are', () => {
+    expect(shownPreStop('POST http://user:p%40ss@127.0.0.1:8080/x?y=1')).toBe('POST http://user:***@127.0.0.1:8080/x?y=1');
+    expect(shownPreStop('GET http://tok3n@127.0.0.1/x')).toBe('GET http://***@127.0.0.1/x');
+    expect(shownPreStop("sh -c 'curl http://u:p@127.0.0.1/x'")).toBe("sh -c 'curl http://u:p@127.0.0.1/x'");
+    expect(() => parseHttpAction('POST https://u:secret@127.0.0.1/x')).toThrow(/^(?!.*secret)/);
   });
 });
