@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { childrenOf } from './proc-children.js';
 import { sendSignal } from './send-signal.js';
 
 /**
@@ -47,26 +48,6 @@ export function descendantsOf(root: number): number[] {
     }
   }
   return found;
-}
-
-function childrenOf(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return []; // gone, or no /proc
-  }
-  const children: number[] = [];
-  for (const tid of tasks) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) {
-        if (child !== '' && child !== '\n') children.push(Number(child));
-      }
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return children;
 }
 
 function isZombie(pid: number): boolean {

@@ -1,6 +1,7 @@
 // Reading processes from /proc (or a directory laid out like it), and finding the known server among
 // the app and, when the app is a shell or an init, its descendants.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { childrenOf } from '../process/proc-children.js';
 import { passesOn, recogniseProcess, type ProcessView } from './recognise.js';
 import type { ServerProfile } from './table.js';
 
@@ -33,22 +34,7 @@ export function procReader(root = '/proc'): ProcReader {
       if (argv.at(-1) === '') argv.pop();
       return { exe, comm: readText(`${root}/${pid}/comm`)?.trim() ?? null, argv };
     },
-    children(pid) {
-      // each thread lists the children it forked; a shell or an init has one thread
-      const kids: number[] = [];
-      let threads: string[];
-      try {
-        threads = readdirSync(`${root}/${pid}/task`);
-      } catch {
-        return kids;
-      }
-      for (const tid of threads) {
-        for (const word of (readText(`${root}/${pid}/task/${tid}/children`) ?? '').split(/\s+/)) {
-          if (/^\d+$/.test(word)) kids.push(Number(word));
-        }
-      }
-      return kids;
-    },
+    children: (pid) => childrenOf(pid, root),
   };
 }
 
