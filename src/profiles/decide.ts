@@ -4,7 +4,7 @@
 import type { Options } from '../cli/options.js';
 import { formatDuration } from '../cli/duration.js';
 import { planShutdown } from '../plan.js';
-import { shortName } from '../signals.js';
+import { shortName as name } from '../signals.js';
 import { profileByName, type ServerProfile } from './table.js';
 
 export type ProfileInputs = Pick<
@@ -61,7 +61,6 @@ export function withServerDefaults(options: Options, server: ServerProfile | nul
   return { ...options, waitIdleMs: Math.max(0, plan.killAfterMs - plan.stopWindowAtMs - options.stopTimeoutMs) };
 }
 
-const name = (s: NodeJS.Signals) => shortName(s);
 const cite = (server: ServerProfile) => `${name(server.stop)} (${server.source})`;
 
 /** What the user configured that the table says will not stop the server gracefully. */

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { KnownServerPlan } from '../render.js';
 import { shortName } from '../signals.js';
 import type { Options } from '../cli/options.js';
-import { contradictions, detectionLine, imageStopStarts, looksLikeStop, profileSetting, sequenceConfigured, tableDecidesStop, withServerDefaults, type ProfileInputs } from './decide.js';
+import { contradictions, detectionLine, imageStopStarts, looksLikeStop, profileSetting, sequenceConfigured, tableDecidesStop, withServerDefaults, type ProfileInputs, type ProfileSetting } from './decide.js';
 import { findServer, procReader, type FoundServer, type ProcReader } from './proc.js';
 import { recogniseCommand } from './recognise.js';
 import type { ServerProfile } from './table.js';
@@ -23,6 +23,9 @@ export class KnownServer {
   /** the options with what the server's entry adds to them (a wait for the requests in flight) */
   readonly options: Options;
   private readonly o: ProfileInputs;
+  private readonly setting: ProfileSetting;
+  /** the signals the native handler leaves to JavaScript (see watched()) */
+  private readonly decidedLater: readonly NodeJS.Signals[];
   private warnedForward = false;
 
   constructor(
@@ -31,9 +34,12 @@ export class KnownServer {
     private readonly log: Logger,
     private readonly reader: ProcReader = procReader(),
   ) {
-    const setting = profileSetting(options.profile);
-    this.named = setting === 'none' ? null : setting === 'auto' ? recogniseCommand(command) : setting;
+    this.setting = profileSetting(options.profile);
+    this.named = this.setting === 'none' ? null : this.setting === 'auto' ? recogniseCommand(command) : this.setting;
     this.options = this.o = withServerDefaults(options, this.named);
+    const signals = new Set<NodeJS.Signals>(['SIGQUIT']);
+    if (this.named?.imageStopSignal) signals.add(this.named.imageStopSignal);
+    this.decidedLater = [...signals].filter((s) => !this.o.stopSignals.includes(s));
   }
 
   /**
@@ -41,7 +47,7 @@ export class KnownServer {
    * server whatever the app is; from the command line where /proc cannot tell.
    */
   find(appPid: number): FoundServer | null {
-    const setting = profileSetting(this.o.profile);
+    const setting = this.setting;
     if (setting === 'none') return null;
     const seen = findServer(appPid, this.reader);
     if (setting !== 'auto') return { profile: setting, pid: seen?.profile === setting ? seen.pid : appPid };
@@ -53,10 +59,8 @@ export class KnownServer {
    * Signals the native handler must leave to JavaScript, which decides when they arrive: QUIT (the
    * STOPSIGNAL of the nginx and PHP-FPM images) and the image's stop signal of the server named.
    */
-  watched(): NodeJS.Signals[] {
-    const signals = new Set<NodeJS.Signals>(['SIGQUIT']);
-    if (this.named?.imageStopSignal) signals.add(this.named.imageStopSignal);
-    return [...signals].filter((s) => !this.o.stopSignals.includes(s));
+  watched(): readonly NodeJS.Signals[] {
+    return this.decidedLater;
   }
 
   /** The image's STOPSIGNAL of the server running now starts the shutdown like TERM. */
