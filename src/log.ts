@@ -8,7 +8,6 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
 export type Fields = Record<string, JsonValue | undefined>;
 
 export interface Logger {
-  readonly format: LogFormat;
   /** always printed, even with -q */
   error(msg: string, fields?: Fields): void;
   /** something is off but the init runs on */
@@ -57,7 +56,6 @@ export function createLogger(format: LogFormat, verbosity: Verbosity, fd = 2): L
   const verbose = verbosity === 'verbose';
   const nothing = () => {};
   return {
-    format,
     error: (msg, fields) => write('error', msg, fields),
     warn: normal ? (msg, fields) => write('warn', msg, fields) : nothing,
     summary: normal ? (msg, fields) => write('info', msg, fields, {}) : nothing,

@@ -14,7 +14,7 @@ export interface PrestopToken {
 }
 
 /** The token in `file`, or an Error whose message says what is wrong and what to write. */
-export function readPrestopToken(file: string): PrestopToken {
+function readPrestopToken(file: string): PrestopToken {
   const fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);

@@ -52,7 +52,6 @@ export function fittedLines(shape: (text: string) => string): LineFormat {
  * saying how much was cut.
  */
 export class PrefixedLines {
-  private readonly format: LineFormat;
   private readonly line: Buffer;
   private lineLen = 0;
   /** bytes of the current line beyond what it can hold */
@@ -63,10 +62,9 @@ export class PrefixedLines {
   cutLines = 0;
 
   constructor(
-    format: string | LineFormat,
+    private readonly format: LineFormat,
     private readonly emit: (chunk: Buffer) => void,
   ) {
-    this.format = typeof format === 'string' ? prefixedText(format) : format;
     this.line = Buffer.alloc(this.format.room);
   }
 

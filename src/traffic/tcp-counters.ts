@@ -23,7 +23,7 @@ const snmpBuffer = Buffer.alloc(16 * 1024);
 export function readTcpCounters(file = SNMP): TcpCounters | null {
   if (file !== SNMP) {
     try {
-      return tcpCountersFrom(readFileSync(file, 'latin1'));
+      return tcpCountersFrom(readFileSync(file));
     } catch {
       return null;
     }
@@ -65,9 +65,8 @@ function tcpLine(bytes: Buffer, length: number, from: number): number {
   return -1;
 }
 
-/** From the "Tcp:" header and value lines of /proc/net/snmp, text or the first `length` bytes read. */
-export function tcpCountersFrom(snmp: string | Buffer, length = snmp.length): TcpCounters | null {
-  const bytes = typeof snmp === 'string' ? Buffer.from(snmp, 'latin1') : snmp;
+/** From the "Tcp:" header and value lines of /proc/net/snmp: the first `length` bytes read. */
+export function tcpCountersFrom(bytes: Buffer, length = bytes.length): TcpCounters | null {
   const header = tcpLine(bytes, length, 0);
   const headerEnd = header === -1 ? -1 : bytes.indexOf(0x0a, header);
   if (headerEnd === -1 || headerEnd >= length || tcpLine(bytes, length, headerEnd + 1) !== headerEnd + 1) return null;

@@ -21,14 +21,14 @@ it('reads the TCP counters from /proc/net/snmp text', () => {
     'Udp: InDatagrams',
     'Udp: 3',
   ].join('\n');
-  const c = tcpCountersFrom(snmp);
+  const c = tcpCountersFrom(Buffer.from(snmp));
   expect(c).toEqual({ passiveOpens: 17, inSegments: 1000, outSegments: 900 });
-  expect(tcpCountersFrom('Ip: 1\nIp: 2\n')).toBeNull();
+  expect(tcpCountersFrom(Buffer.from('Ip: 1\nIp: 2\n'))).toBeNull();
   // the bytes of a read, the first `length` of a larger buffer; no line end at the end
   expect(tcpCountersFrom(Buffer.from(`${snmp}\0\0garbage`, 'latin1'), snmp.length)).toEqual(c);
-  expect(tcpCountersFrom('Tcp: A PassiveOpens InSegs OutSegs\nTcp: 1 2 3 4')).toEqual({ passiveOpens: 2, inSegments: 3, outSegments: 4 });
-  expect(tcpCountersFrom('Tcp: A PassiveOpens InSegs OutSegs\nTcp: 1 2 x 4\n')).toBeNull();
-  expect(tcpCountersFrom('Tcp: A PassiveOpens InSegs\nTcp: 1 2 3\n')).toBeNull();
+  expect(tcpCountersFrom(Buffer.from('Tcp: A PassiveOpens InSegs OutSegs\nTcp: 1 2 3 4'))).toEqual({ passiveOpens: 2, inSegments: 3, outSegments: 4 });
+  expect(tcpCountersFrom(Buffer.from('Tcp: A PassiveOpens InSegs OutSegs\nTcp: 1 2 x 4\n'))).toBeNull();
+  expect(tcpCountersFrom(Buffer.from('Tcp: A PassiveOpens InSegs\nTcp: 1 2 3\n'))).toBeNull();
   expect(sameTcpCounters(c, { passiveOpens: 17, inSegments: 1000, outSegments: 900 })).toBe(true);
   expect(sameTcpCounters(c, { passiveOpens: 17, inSegments: 1001, outSegments: 900 })).toBe(false);
   expect(sameTcpCounters(null, null)).toBe(false);

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, jsonLine, textLine } from '../../src/log.js';
 import { MAX_LINE, cutText, escapeControl } from '../../src/output/bounded-text.js';
-import { PrefixedLines, fittedLines } from '../../src/output/prefixed-lines.js';
+import { PrefixedLines, fittedLines, prefixedText } from '../../src/output/prefixed-lines.js';
 import { MAX_WRITE } from '../../src/output/fd-writer.js';
 
 function collect(prefix: string, feed: (p: PrefixedLines) => void): { chunks: Buffer[]; text: string; cut: number } {
   const chunks: Buffer[] = [];
-  const p = new PrefixedLines(prefix, (c) => chunks.push(c));
+  const p = new PrefixedLines(prefixedText(prefix), (c) => chunks.push(c));
   feed(p);
   p.end();
   return { chunks, text: Buffer.concat(chunks).toString(), cut: p.cutLines };
