@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { globSync, writeFileSync } from 'node:fs';
-import { ask } from '../fault/status-client.js';
+import { ask, tokenFile, withToken } from '../fault/status-client.js';
 import {
   MODES, cleanEnv, freePort, httpGet, isAlive, killAll, pid1Available, readText, run, sleep, start, tempDir, waitFor, lines, SIGNAL_LOGGER,
 } from './harness.js';
@@ -314,12 +314,10 @@ describe('status endpoint', () => {
     try {
       const port = await freePort();
       const log = join(dir.path, 'signals');
-      const token = join(dir.path, 'token');
-      writeFileSync(token, 'the-token-for-this-test', { mode: 0o400 });
-      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', token, '--drain-delay', '300ms', '--', SIGNAL_LOGGER, log]);
+      const init = start('child', ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', tokenFile(dir.path), '--drain-delay', '300ms', '--', SIGNAL_LOGGER, log]);
       await waitFor('ready', () => lines(log).includes('ready'));
       await waitFor('endpoint', async () => (await httpGet(port, '/healthz')).status === 200 || undefined);
-      const answer = await ask(port, '/prestop', { headers: { authorization: 'Bearer the-token-for-this-test' }, timeoutMs: 20_000 });
+      const answer = await ask(port, '/prestop', { headers: withToken(), timeoutMs: 20_000 });
       expect(answer.status).toBe(200);
       expect(lines(log)).toEqual(['ready', 'TERM']);
       const r = await init.result;

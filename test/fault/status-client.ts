@@ -1,8 +1,11 @@
-// An HTTP client for the status endpoint tests: from a chosen source address (127.0.0.2 stands for
-// another host), with chosen headers; the status code, or the error's name.
+// For the status endpoint tests: an HTTP client from a chosen source address (127.0.0.2 stands for
+// another host), with chosen headers (the status code, or the error's name); the /prestop token file;
+// the stoppable app under the init with the endpoint on a free port.
 import { request } from 'node:http';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, start, type Mode, type RunOptions } from '../e2e/harness.js';
+import { STOPPABLE } from './helpers.js';
 
 export interface Answer {
   status: number | string;
@@ -32,12 +35,21 @@ export function ask(port: number, path: string, opts: { from?: string; method?: 
 
 export const TOKEN = 'kV3q9ZpL0sWx7RtY2uNb8cHd';
 
-/** A token file in `dir`, readable by its owner only (as a Secret volume with defaultMode 0400). */
-export function tokenFile(dir: string, token = TOKEN): string {
-  const file = join(dir, 'prestop-token');
+/** A token file in `dir`, readable by its owner only by default (as a Secret volume with defaultMode 0400). */
+export function tokenFile(dir: string, token = TOKEN, { name = 'prestop-token', mode = 0o400 } = {}): string {
+  const file = join(dir, name);
   writeFileSync(file, `${token}\n`);
-  chmodSync(file, 0o400);
+  chmodSync(file, mode);
   return file;
 }
 
 export const withToken = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
+
+/** stoppable.sh (exit 7 on TERM, its log in `dir`/app) under the init with `extra` options, the status endpoint on a free port. */
+export async function startStoppable(mode: Mode, dir: string, extra: string[], opts: RunOptions = {}) {
+  const port = await freePort();
+  const marker = join(dir, 'app');
+  const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, ...extra, '--', STOPPABLE, '7', marker], { timeoutMs: 30_000, ...opts });
+  const pid = await init.initPid();
+  return { port, marker, init, pid };
+}

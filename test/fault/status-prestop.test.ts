@@ -4,23 +4,14 @@
 // the app exists waits for it instead of answering "app exited" while nothing stopped.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, MODES, TEST_HOOKS_BINARY, cleanEnv, freePort, isAlive, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, type Mode, lines } from '../e2e/harness.js';
+import { BINARY, MODES, TEST_HOOKS_BINARY, cleanEnv, freePort, isAlive, killAll, pid1Available, readText, sleep, start, tempDir, waitFor, lines } from '../e2e/harness.js';
 import { STOPPABLE } from './helpers.js';
-import { TOKEN, ask, tokenFile, withToken } from './status-client.js';
+import { TOKEN, ask, startStoppable, tokenFile, withToken } from './status-client.js';
 
 afterEach(killAll);
 
 const OTHER_HOST = '127.0.0.2';
-
-async function startApp(mode: Mode, dir: string, extra: string[], opts: { binary?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const port = await freePort();
-  const marker = join(dir, 'app');
-  const init = start(mode, ['--status-addr', `127.0.0.1:${port}`, ...extra, '--', STOPPABLE, '7', marker], { timeoutMs: 30_000, ...opts });
-  const pid = await init.initPid();
-  return { port, marker, init, pid };
-}
 
 describe.each(MODES)('/prestop needs the token (%s)', (mode) => {
   const skip = mode === 'pid1' && !pid1Available();
@@ -28,7 +19,7 @@ describe.each(MODES)('/prestop needs the token (%s)', (mode) => {
   it.skipIf(skip)('from another host: no token 401, a wrong one 403, and the app keeps running; probes and metrics need none; with the token the sequence runs', async () => {
     const dir = tempDir();
     try {
-      const { port, marker, init, pid } = await startApp(mode, dir.path, ['--prestop-token-file', tokenFile(dir.path)]);
+      const { port, marker, init, pid } = await startStoppable(mode, dir.path, ['--prestop-token-file', tokenFile(dir.path)]);
       await waitFor('app ready', () => lines(marker).includes('ready'));
       await waitFor('status endpoint', async () => (await ask(port, '/healthz', { from: OTHER_HOST })).status === 200);
       const refused: [Record<string, string>, number][] = [
@@ -66,7 +57,7 @@ describe.each(MODES)('/prestop needs the token (%s)', (mode) => {
   it.skipIf(skip)('without --prestop-token-file /prestop is off: 404 whatever the request carries, and nothing starts', async () => {
     const dir = tempDir();
     try {
-      const { port, marker, init, pid } = await startApp(mode, dir.path, []);
+      const { port, marker, init, pid } = await startStoppable(mode, dir.path, []);
       await waitFor('app ready', () => lines(marker).includes('ready'));
       await waitFor('status endpoint', async () => (await ask(port, '/healthz')).status === 200);
       for (const headers of [{}, withToken()]) {
@@ -87,7 +78,7 @@ describe.each(MODES)('/prestop needs the token (%s)', (mode) => {
     try {
       // the test build waits 1.5 s between opening the status endpoint and starting the app; the
       // drain gives the app the time to set its TERM trap
-      const { port, marker, init } = await startApp(mode, dir.path, ['--prestop-token-file', tokenFile(dir.path), '--drain-delay', '500ms'], {
+      const { port, marker, init } = await startStoppable(mode, dir.path, ['--prestop-token-file', tokenFile(dir.path), '--drain-delay', '500ms'], {
         binary: TEST_HOOKS_BINARY,
         env: cleanEnv({ GI_TEST_SPAWN_DELAY_MS: '1500' }),
       });
@@ -119,9 +110,7 @@ describe.each(MODES)('/prestop needs the token (%s)', (mode) => {
       expect(lines(marker), 'the hook returned before the app had exited').toEqual(['ready', 'TERM']);
       expect((await init.result).code).toBe(7);
       // a wrong token: one line, exit 1
-      const wrong = join(dir.path, 'wrong-token');
-      writeFileSync(wrong, 'not-the-token-the-init-has\n');
-      chmodSync(wrong, 0o400);
+      const wrong = tokenFile(dir.path, 'not-the-token-the-init-has', { name: 'wrong-token' });
       const init2 = start(mode, ['--', STOPPABLE, '7', marker], { env: cleanEnv(env), timeoutMs: 30_000 });
       await waitFor('status endpoint', async () => (await ask(port, '/healthz')).status === 200);
       const refused = spawnSync(BINARY, ['--send-prestop', '--prestop-token-file', wrong], { env: cleanEnv(env), encoding: 'utf8', timeout: 20_000 });
@@ -139,16 +128,10 @@ describe('the token file', () => {
   it('missing, too short, holding spaces or a directory: refused before the app starts, one line, exit 2; readable by everyone: a warning', async () => {
     const dir = tempDir();
     try {
-      const write = (name: string, text: string, mode = 0o400) => {
-        const file = join(dir.path, name);
-        writeFileSync(file, text);
-        chmodSync(file, mode);
-        return file;
-      };
       const cases: [string, RegExp][] = [
         [join(dir.path, 'missing'), /: cannot read it \(ENOENT\); give a file the init can read$/],
-        [write('short', 'secret\n'), /: holds 6 characters; write 16 to 1024 random printable characters, e.g. head -c 24 \/dev\/urandom \| base64$/],
-        [write('spaces', 'a token with some spaces in it\n'), /: holds spaces or other characters that cannot go into an HTTP header; write 16 to 1024 /],
+        [tokenFile(dir.path, 'secret', { name: 'short' }), /: holds 6 characters; write 16 to 1024 random printable characters, e.g. head -c 24 \/dev\/urandom \| base64$/],
+        [tokenFile(dir.path, 'a token with some spaces in it', { name: 'spaces' }), /: holds spaces or other characters that cannot go into an HTTP header; write 16 to 1024 /],
         [dir.path, /: not a regular file$/],
       ];
       for (const [file, why] of cases) {
@@ -161,7 +144,7 @@ describe('the token file', () => {
         expect(text, file).toMatch(new RegExp(`^graceful-init: --prestop-token-file ${file}${why.source}`));
         expect(readText(marker), 'the app ran').toBe('');
       }
-      const open = write('open', `${TOKEN}\n`, 0o644);
+      const open = tokenFile(dir.path, TOKEN, { name: 'open', mode: 0o644 });
       const r = await start('child', ['--status-addr', `127.0.0.1:${await freePort()}`, '--prestop-token-file', open, '--', 'true']).result;
       expect(r.code).toBe(0);
       expect(r.stderr).toBe(
