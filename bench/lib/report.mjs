@@ -680,8 +680,7 @@ function drainChart(d, quiet, parts, y, W) {
   if (quiet?.target) parts.push(`<text x="${W - 10}" y="${y}" class="${quiet.target.result === 'PASS' ? 'pass' : 'miss'}" text-anchor="end">${quiet.target.result}</text>`);
   const top = y + 24;
   const { px, py } = chartAxes(parts, { x0, top, width: pw, height: ph, xMax, yMax, yStep: 2, xTicks: Array.from({ length: xMax + 1 }, (_, i) => i), xLabel: 'traffic after TERM (s) →', yLabel: '↑ exit after TERM (s)' });
-  const band = [[0, 0], [xMax, xMax], [xMax, xMax + 1.5], [0, 1.5]].map(([a, b]) => `${px(a)},${py(b)}`).join(' ');
-  parts.push(`<polygon points="${band}" fill="#1a7f37" fill-opacity="0.12"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(xMax)}" class="tg"/>`);
+  targetBand(parts, { px, py, xMax, margin: 1.5 });
   let ly = top + 8;
   for (const v of d.params.variants) {
     const byDelay = d.params.delaysS
@@ -722,6 +721,12 @@ export function chartAxes(parts, { x0, top, width, height, xMax, yMax, yStep, xT
   parts.push(`<text x="${x0 + width}" y="${top + height + 28}" class="s" text-anchor="end">${esc(xLabel)}</text>`);
   parts.push(`<text x="${x0 + 4}" y="${top - 2}" class="s">${esc(yLabel)}</text>`);
   return { px, py };
+}
+
+/** The target of such a chart: the line y = x (dashed) and the green band up to `margin` above it. */
+export function targetBand(parts, { px, py, xMax, margin }) {
+  const band = [[0, 0], [xMax, xMax], [xMax, xMax + margin], [0, margin]].map(([a, b]) => `${px(a)},${py(b)}`).join(' ');
+  parts.push(`<polygon points="${band}" fill="#1a7f37" fill-opacity="0.12"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(xMax)}" class="tg"/>`);
 }
 
 function targetValue(m) {

@@ -27,7 +27,7 @@ import { startDaemon } from '../../../test/engine/lib/dockerd.mjs';
 import { docker, dockerOk } from '../../../test/engine/lib/docker.mjs';
 import { prepareImages } from '../../../test/engine/lib/images.mjs';
 import { constantLoad, nginxSite, request, tally } from '../../../test/engine/lib/load.mjs';
-import { chartAxes, esc, svgDocument } from '../report.mjs';
+import { chartAxes, esc, svgDocument, targetBand } from '../report.mjs';
 import { BENCH, findNginx, which } from '../setup.mjs';
 import { median, rotate, sleep } from '../util.mjs';
 
@@ -408,8 +408,7 @@ export function renderRolloutSvg(result) {
     parts.push(`<text x="10" y="${y}" class="t">${esc(mix.label)}: each replica's stop (median) by when the balancer drops it</text>`);
     const top = y + 24;
     const { px, py } = chartAxes(parts, { x0, top, width: pw, height: ph, xMax, yMax, yStep: 2, xTicks: params.lagsS, xLabel: 'L: the balancer drops the replica (s after the stop began) →', yLabel: '↑ the replica exits (s after the stop began)' });
-    const band = [[0, 0], [xMax, xMax], [xMax, xMax + params.marginS], [0, params.marginS]].map(([a, b]) => `${px(a)},${py(b)}`).join(' ');
-    parts.push(`<polygon points="${band}" fill="#1a7f37" fill-opacity="0.12"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(xMax)}" class="tg"/>`);
+    targetBand(parts, { px, py, xMax, margin: params.marginS });
     const long = mix.requests.some((q) => q.path === '/slow.bin');
     if (long) parts.push(`<line x1="${px(0)}" y1="${py(params.slowS)}" x2="${px(xMax)}" y2="${py(xMax + params.slowS)}" stroke="#57606a" stroke-width="1" stroke-dasharray="1 3"/>`);
     let ly = top + 8;
@@ -440,8 +439,4 @@ export function renderRolloutSvg(result) {
   }
   const subtitle = `${meta.date.slice(0, 10)} · ${meta.cpu}, ${meta.cores} cores · dockerd, 2 replicas, ${params.rounds} rollout${params.rounds === 1 ? '' : 's'} per point · load average ${meta.loadAverage1m.before.toFixed(2)} at the start`;
   return svgDocument({ width: W, height: y, title: 'Rolling update: stop time and failed requests by load-balancer lag', subtitle, parts });
-}
-
-export function readRollout(file) {
-  return JSON.parse(readFileSync(file, 'utf8'));
 }
