@@ -1,7 +1,20 @@
 // Small helpers shared by the suites: statistics, sleeping, a line reader on a child's stdout.
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** Nanoseconds on CLOCK_MONOTONIC (libuv's hrtime), comparable with the C helpers' clock_gettime. */
 export const nowNs = () => process.hrtime.bigint();

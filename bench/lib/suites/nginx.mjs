@@ -7,30 +7,18 @@
 //   4. every request is counted as ok (200 and the whole body) or failed: refused, reset,
 //      truncated body, or other.
 import { request } from '../../../test/engine/lib/load.mjs';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { nginxSite } from '../../../test/fixtures/nginx-site.mjs';
 import { Namespace } from '../ns.mjs';
-import { rotate, sleep } from '../util.mjs';
+import { freePort, rotate, sleep } from '../util.mjs';
 
 const SLOW_BYTES = 150 * 1024;
 const RATE = '100k';
 const IN_FLIGHT = 20;
 const NEW_FOR_MS = 2000;
 const NEW_EVERY_MS = 100;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function site(nginx) {
   const dir = mkdtempSync(join(tmpdir(), 'gi-bench-nginx-'));

@@ -29,7 +29,7 @@ import { prepareImages } from '../../../test/engine/lib/images.mjs';
 import { constantLoad, nginxSite, request, tally } from '../../../test/engine/lib/load.mjs';
 import { chartAxes, esc, svgDocument, targetBand } from '../report.mjs';
 import { BENCH, findNginx, which } from '../setup.mjs';
-import { median, rotate, sleep } from '../util.mjs';
+import { freePort, median, rotate, sleep } from '../util.mjs';
 
 export const LAGS_S = [1, 3, 8];
 const SLEEP_S = 5; // the preStop sleep of the workaround
@@ -50,20 +50,6 @@ export const MIXES = [
   { id: 'short', label: 'short requests only', paths: [['/fast.txt', 3, FAST_EVERY_MS]] },
   { id: 'long', label: `short and ${SLOW_S}-second requests`, paths: [['/fast.txt', 3, FAST_EVERY_MS], ['/slow.bin', SLOW_BYTES, SLOW_EVERY_MS]] },
 ];
-
-function freePort() {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const { port } = server.address();
-          server.close(() => resolve(port));
-        });
-      }),
-  );
-}
 
 /**
  * The load balancer: the host's nginx, upstreams rewritten and reloaded on demand. Its access log
