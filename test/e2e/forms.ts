@@ -127,7 +127,7 @@ export function bundleInScratchRoot(): Form {
 }
 
 /** The node binary of the runtime the npm package is tested on for `major` (scripts/node-runtimes.mjs). */
-export function testedNode(major: number): string {
+function testedNode(major: number): string {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'node-runtimes.mjs'), String(major)], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`scripts/node-runtimes.mjs ${major} failed (${r.status ?? r.signal}): ${r.stderr}`);
   return r.stdout.trim();
@@ -144,7 +144,7 @@ export function admittedMajors(): number[] {
 }
 
 /** The npm tarball made from this checkout, as a user makes it (without rebuilding: dist/ is current). */
-export function packTarball(into: string): string {
+function packTarball(into: string): string {
   for (const f of ['dist/graceful-init.cjs', 'dist/execa.cjs', 'dist/reaper.node']) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: npm run build first`);
   }
@@ -170,7 +170,7 @@ export interface NpmInstall {
 }
 
 /** `npm install -g --engine-strict` of the tarball into `prefix`, by npm running on `node`. */
-export function npmInstall(tarball: string, node: string, prefix: string): NpmInstall {
+function npmInstall(tarball: string, node: string, prefix: string): NpmInstall {
   const nodeBin = dirname(realpathSync(node));
   const r = spawnSync(node, [npmCli(), 'install', '-g', '--prefix', prefix, '--engine-strict', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], {
     cwd: dirname(tarball),
@@ -183,7 +183,7 @@ export function npmInstall(tarball: string, node: string, prefix: string): NpmIn
 }
 
 /** The PATH of an image with that node and the package installed: the init found by name. */
-export function npmPath(install: NpmInstall): string {
+function npmPath(install: NpmInstall): string {
   return `${install.nodeBin}:${join(install.prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`;
 }
 

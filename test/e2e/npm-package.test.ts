@@ -2,83 +2,53 @@
 // run by the image's `node` (here the pinned Node 24, first in PATH) through bin/graceful-init. What
 // every form must do runs on each admitted Node major in test/e2e/forms.test.ts; here, what is the
 // npm package's own: what it ships, the entry script, NODE_OPTIONS, a node too old.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appEnvironment, APP_NODE_OPTIONS } from '../../src/process/app-env.js';
-import { cleanEnv, killTree, readText, tempDir, waitFor } from './harness.js';
-import { npmInstall, npmPath, packTarball, testedNode, type NpmInstall } from './forms.js';
+import { killAll, lines, readText, tempDir, waitFor } from './harness.js';
+import { npmOnNode } from './forms.js';
 
 let tmp: { path: string; cleanup(): void };
-let install: NpmInstall;
+let npm: ReturnType<typeof npmOnNode>;
 let installed: string; // <prefix>/bin/graceful-init, the link npm made
-const running = new Set<ChildProcess>();
 
-function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...cleanEnv(), PATH: npmPath(install), ...extra };
-}
-
-interface Run {
-  child: ChildProcess;
-  stdout(): string;
-  result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>;
-}
-
-function start(args: string[], environment: NodeJS.ProcessEnv, timeoutMs = 15_000): Run {
-  // started by name, through PATH, as an image's ENTRYPOINT ["graceful-init", ...] would be
-  const child = spawn('graceful-init', args, { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killTree(child);
-  }, timeoutMs);
-  const result = new Promise<Awaited<Run['result']>>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-  return { child, stdout: () => stdout, result };
-}
+/** The installed package started by name, through PATH, with the node it was installed on first. */
+const start = (args: string[], env = npm.env()) => npm.start('child', args, { env });
 
 describe('npm package: bin/graceful-init on the system node', () => {
   beforeAll(() => {
     tmp = tempDir();
-    install = npmInstall(packTarball(tmp.path), testedNode(24), join(tmp.path, 'prefix'));
-    installed = join(install.prefix, 'bin', 'graceful-init');
+    npm = npmOnNode(24);
+    installed = join(npm.install.prefix, 'bin', 'graceful-init');
   }, 300_000);
 
-  afterEach(() => {
-    for (const child of running) killTree(child);
-    running.clear();
+  afterEach(killAll);
+
+  afterAll(() => {
+    npm?.cleanup();
+    tmp?.cleanup();
   });
 
-  afterAll(() => tmp?.cleanup());
-
   it('installs a linked entry and ships only what it needs (not the 100 MB executable)', () => {
-    expect(realpathSync(installed)).toBe(realpathSync(join(install.packageDir, 'bin', 'graceful-init')));
-    expect(readdirSync(join(install.packageDir, 'dist')).sort()).toEqual(['execa.cjs', 'graceful-init.cjs', 'reaper.node']);
-    expect(readdirSync(install.packageDir).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'bin', 'dist', 'package.json']);
-    expect(readFileSync(join(install.packageDir, 'bin', 'graceful-init'), 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
+    expect(realpathSync(installed)).toBe(realpathSync(join(npm.install.packageDir, 'bin', 'graceful-init')));
+    expect(readdirSync(join(npm.install.packageDir, 'dist')).sort()).toEqual(['execa.cjs', 'graceful-init.cjs', 'reaper.node']);
+    expect(readdirSync(npm.install.packageDir).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'bin', 'dist', 'package.json']);
+    expect(readFileSync(join(npm.install.packageDir, 'bin', 'graceful-init'), 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
   });
 
   it('loads the reaper shipped in the package; the process started is node itself, with no inspector on USR1', async () => {
-    const run = start(['-v', '--require-reaper', '--', 'sh', '-c', "trap 'echo got=USR1' USR1; echo ready; while :; do sleep 0.05; done"], env());
-    await waitFor('the app to be ready', () => run.stdout().includes('ready'));
+    const run = start(['-v', '--require-reaper', '--', 'sh', '-c', "trap 'echo got=USR1' USR1; echo ready; while :; do sleep 0.05; done"]);
+    let stdout = '';
+    run.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+    await waitFor('the app to be ready', () => stdout.includes('ready'));
     // the entry exec'd node: the process we started is the init itself
     expect(readText(`/proc/${run.child.pid}/cmdline`)).toContain('graceful-init.cjs');
     process.kill(run.child.pid as number, 'SIGUSR1');
-    await waitFor('USR1 to reach the app', () => run.stdout().includes('got=USR1'));
+    await waitFor('USR1 to reach the app', () => stdout.includes('got=USR1'));
     process.kill(run.child.pid as number, 'SIGTERM');
     const r = await run.result;
-    expect(r.stderr).toContain(`native reaper loaded (from=${realpathSync(join(install.packageDir, 'dist', 'reaper.node'))})`);
+    expect(r.stderr).toContain(`native reaper loaded (from=${realpathSync(join(npm.install.packageDir, 'dist', 'reaper.node'))})`);
     expect(r.stderr).not.toMatch(/Debugger listening|inspector/i);
     expect(r.code).toBe(143);
   });
@@ -89,9 +59,9 @@ describe('npm package: bin/graceful-init on the system node', () => {
     mkdirSync(fakeBin, { recursive: true });
     writeFileSync(join(fakeBin, 'node'), `#!/bin/sh\n[ "$1" = --version ] && { echo ${version}; exit 0; }\necho "$0: bad option: --disable-sigusr1" >&2; exit 9\n`);
     chmodSync(join(fakeBin, 'node'), 0o755);
-    const r = await start(['--', 'sh', '-c', 'echo app-started'], env({ PATH: `${fakeBin}:${join(install.prefix, 'bin')}:/usr/bin:/bin` })).result;
+    const r = await start(['--', 'sh', '-c', 'echo app-started'], npm.env({ PATH: `${fakeBin}:${join(npm.install.prefix, 'bin')}:/usr/bin:/bin` })).result;
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    expect(r.stdout.toString()).toBe('');
     expect(r.stderr).toBe(`graceful-init: the npm package needs Node.js 22.14+, 24 or 26 (this node is ${version}): upgrade node, or use the single executable or the bundle, which bring their own\n`);
   });
 
@@ -107,12 +77,12 @@ describe('npm package: bin/graceful-init on the system node', () => {
       writeFileSync(join(dir, 'hook.cjs'), 'require("node:fs").appendFileSync(process.env.HOOK_LOG, process.pid + "\\n");\n');
       const extra: NodeJS.ProcessEnv = { HOOK_LOG: hookLog };
       if (nodeOptions !== undefined) extra.NODE_OPTIONS = nodeOptions.replace('HOOK', join(dir, 'hook.cjs'));
-      const run = start(['--', 'node', '-e', APP], env(extra));
+      const run = start(['--', 'node', '-e', APP], npm.env(extra));
       const r = await run.result;
       expect(r.timedOut).toBe(false);
       expect(r.code).toBe(0);
-      const seen = JSON.parse(r.stdout.trim()) as { pid: number; NODE_OPTIONS: string | null; handoff: string | null };
-      return { seen, initPid: run.child.pid as number, hookPids: readText(hookLog).split('\n').filter(Boolean).map(Number), expected: extra.NODE_OPTIONS };
+      const seen = JSON.parse(r.stdout.toString().trim()) as { pid: number; NODE_OPTIONS: string | null; handoff: string | null };
+      return { seen, initPid: run.child.pid as number, hookPids: lines(hookLog).map(Number), expected: extra.NODE_OPTIONS };
     }
 
     it('a --require hook runs in the app, never in the init, and the app sees NODE_OPTIONS unchanged', async () => {
@@ -133,10 +103,10 @@ describe('npm package: bin/graceful-init on the system node', () => {
     });
 
     it('a stale hand-over variable without NODE_OPTIONS is not turned into one', async () => {
-      const run = start(['--', 'node', '-e', APP], env({ [APP_NODE_OPTIONS]: '--require /nonexistent.cjs' }));
+      const run = start(['--', 'node', '-e', APP], npm.env({ [APP_NODE_OPTIONS]: '--require /nonexistent.cjs' }));
       const r = await run.result;
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout.trim())).toMatchObject({ NODE_OPTIONS: null, handoff: null });
+      expect(JSON.parse(r.stdout.toString().trim())).toMatchObject({ NODE_OPTIONS: null, handoff: null });
     });
   });
 
