@@ -62,13 +62,11 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
     it.skipIf(skip)('forwards signals to the app, and stops it with the stop signal', async () => {
       const init = form.start(mode, ['--', 'sh', '-c', SIGNAL_APP]);
       const pid = await init.initPid();
-      let stdout = '';
-      init.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-      await waitFor('the app to be ready', () => stdout.includes('ready'));
+      await waitFor('the app to be ready', () => init.stdout().includes('ready'));
       process.kill(pid, 'SIGUSR1');
-      await waitFor('USR1 to reach the app', () => stdout.includes('got=USR1'));
+      await waitFor('USR1 to reach the app', () => init.stdout().includes('got=USR1'));
       process.kill(pid, 'SIGHUP');
-      await waitFor('HUP to reach the app', () => stdout.includes('got=HUP'));
+      await waitFor('HUP to reach the app', () => init.stdout().includes('got=HUP'));
       process.kill(pid, 'SIGTERM');
       const r = await init.result;
       expect(r.timedOut).toBe(false);
@@ -82,9 +80,7 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
       const app = "for i in 1 2 3 4 5; do (sleep 0.3 &); done; echo orphans; exec sleep 30";
       const init = form.start(mode, ['--', 'sh', '-c', app]);
       const pid = await init.initPid();
-      let stdout = '';
-      init.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-      await waitFor('the orphans', () => stdout.includes('orphans'));
+      await waitFor('the orphans', () => init.stdout().includes('orphans'));
       const app1 = await waitFor('the app', () => childrenOfAllThreads(pid).find((p) => readText(`/proc/${p}/cmdline`).startsWith('sleep\x0030')));
       const orphans = await waitFor('the orphans to be reparented to the init', () => {
         const found = childrenOfAllThreads(pid).filter((p) => p !== app1);
@@ -105,17 +101,15 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
       '--', 'sh', '-c', SIGNAL_APP,
     ]);
     const pid = await init.initPid();
-    let stdout = '';
-    init.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-    await waitFor('the app to be ready', () => stdout.includes('ready'));
+    await waitFor('the app to be ready', () => init.stdout().includes('ready'));
     expect((await httpGet(status, '/healthz')).status).toBe(200);
     expect((await httpGet(status, '/readyz')).status).toBe(200);
     expect((await httpGet(status, '/metrics')).body).toMatch(/^graceful_init_zombies_reaped_total \d+$/m);
     process.kill(pid, 'SIGTERM');
     // the pre-stop command comes after the drain, through execa (the chunk each form must carry)
     // its output passed on with a prefix, on the stream it wrote to
-    await waitFor('the pre-stop command', () => stdout.includes('graceful-init: pre-stop 1: pre-stop ran'), 5000);
-    expect(stdout).not.toContain('got=TERM'); // the app still runs: the stop signal comes after the pre-stop wait
+    await waitFor('the pre-stop command', () => init.stdout().includes('graceful-init: pre-stop 1: pre-stop ran'), 5000);
+    expect(init.stdout()).not.toContain('got=TERM'); // the app still runs: the stop signal comes after the pre-stop wait
     expect((await httpGet(status, '/readyz')).status).toBe(503);
     expect((await httpGet(status, '/healthz')).status).toBe(200);
     const r = await init.result;
@@ -129,9 +123,7 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
   it.skipIf(skip || !canPid1)('an app that ignores the stop signal is killed at the deadline, and the summary says so', async () => {
     const init = form.start('pid1', ['--kill-after', '1s', '--', 'sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.05; done"]);
     const pid = await init.initPid();
-    let stdout = '';
-    init.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-    await waitFor('the app to be ready', () => stdout.includes('ready'));
+    await waitFor('the app to be ready', () => init.stdout().includes('ready'));
     process.kill(pid, 'SIGTERM');
     const r = await init.result;
     expect(r.code).toBe(137);

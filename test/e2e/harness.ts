@@ -42,6 +42,8 @@ export interface Started {
   child: ChildProcess;
   /** the init's pid as seen from here (inside the namespace it is 1) */
   initPid(): Promise<number>;
+  /** what the init and the app have written to stdout so far */
+  stdout(): string;
   result: Promise<Result>;
 }
 
@@ -70,9 +72,9 @@ export function start(mode: Mode, args: string[], opts: RunOptions = {}): Starte
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
-  const stdout: Buffer[] = [];
+  const out: Buffer[] = [];
   let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   else child.stdin?.end();
@@ -85,7 +87,7 @@ export function start(mode: Mode, args: string[], opts: RunOptions = {}): Starte
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
-      resolvePromise({ code, signal, stdout: Buffer.concat(stdout), stderr, timedOut });
+      resolvePromise({ code, signal, stdout: Buffer.concat(out), stderr, timedOut });
     });
   });
   const initPid = async () => {
@@ -98,7 +100,7 @@ export function start(mode: Mode, args: string[], opts: RunOptions = {}): Starte
     }
     throw new Error('the init never appeared under unshare');
   };
-  return { child, initPid, result };
+  return { child, initPid, stdout: () => Buffer.concat(out).toString(), result };
 }
 
 export function run(mode: Mode, args: string[], opts: RunOptions = {}): Promise<Result> {

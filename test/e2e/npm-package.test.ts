@@ -39,13 +39,11 @@ describe('npm package: bin/graceful-init on the system node', () => {
 
   it('loads the reaper shipped in the package; the process started is node itself, with no inspector on USR1', async () => {
     const run = start(['-v', '--require-reaper', '--', 'sh', '-c', "trap 'echo got=USR1' USR1; echo ready; while :; do sleep 0.05; done"]);
-    let stdout = '';
-    run.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-    await waitFor('the app to be ready', () => stdout.includes('ready'));
+    await waitFor('the app to be ready', () => run.stdout().includes('ready'));
     // the entry exec'd node: the process we started is the init itself
     expect(readText(`/proc/${run.child.pid}/cmdline`)).toContain('graceful-init.cjs');
     process.kill(run.child.pid as number, 'SIGUSR1');
-    await waitFor('USR1 to reach the app', () => stdout.includes('got=USR1'));
+    await waitFor('USR1 to reach the app', () => run.stdout().includes('got=USR1'));
     process.kill(run.child.pid as number, 'SIGTERM');
     const r = await run.result;
     expect(r.stderr).toContain(`native reaper loaded (from=${realpathSync(join(npm.install.packageDir, 'dist', 'reaper.node'))})`);
