@@ -246,13 +246,7 @@ describe.skipIf(!canRun || !QEMU || !ARM64_BUILT)('arm64 bundle under qemu-user 
   });
 
   it('without /proc, read-only: exit code, reaper from ../lib, signal forwarding', async () => {
-    const app = [
-      "trap 'echo got=USR1' USR1",
-      "trap 'echo got=TERM; exit 42' TERM",
-      'echo ready',
-      'while :; do sleep 0.05; done',
-    ].join('; ');
-    const init = startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', app], { root: arm64Root as ScratchRoot, runner, timeoutMs: 30_000 });
+    const init = startInRoot(false, ['-v', '--require-reaper', '--', '/bin/sh', '-c', SIGNAL_APP], { root: arm64Root as ScratchRoot, runner, timeoutMs: 30_000 });
     const pid = await init.initPid();
     await waitFor('the app to be ready', () => init.stdout().includes('ready'), 20_000);
     process.kill(pid, 'SIGUSR1');
