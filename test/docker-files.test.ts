@@ -5,9 +5,7 @@
 // Deployment is valid against the Kubernetes API schema. test/engine builds and runs the recipes in
 // a real engine.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -16,7 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/cli/duration.js';
 import { OPTION_TABLE, envName, parseReadyCheck } from '../src/cli/options.js';
 import { APP_NODE_OPTIONS } from '../src/process/app-env.js';
-import { BINARY, ROOT, ensureBundle, freePort, httpGet, waitFor, type Bundle } from './e2e/harness.js';
+import { BINARY, ROOT, ensureBundle, freePort, httpGet, tempDir, waitFor, type Bundle } from './e2e/harness.js';
+import { ask, tokenFile } from './fault/status-client.js';
 import { splitCommand } from '../src/cli/split-command.js';
 
 const DOCKER = join(ROOT, 'docker');
@@ -525,14 +524,14 @@ describe('docker/kubernetes/deployment.yaml', () => {
     expect(token).toBeTruthy();
     expect(container.lifecycle?.preStop?.httpGet?.httpHeaders).toEqual([{ name: 'Authorization', value: `Bearer ${token}` }]);
     // as shipped, a placeholder the init refuses: nobody runs with a token everyone has read here
-    const dir = mkdtempSync(join(tmpdir(), 'gi-token-'));
+    const dir = tempDir();
     try {
-      writeFileSync(join(dir, 'token'), token as string);
-      const r = spawnSync(BINARY, ['--status-addr', '127.0.0.1:1', '--prestop-token-file', join(dir, 'token'), '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+      writeFileSync(join(dir.path, 'token'), token as string);
+      const r = spawnSync(BINARY, ['--status-addr', '127.0.0.1:1', '--prestop-token-file', join(dir.path, 'token'), '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/holds spaces .*head -c 24 \/dev\/urandom \| base64\n$/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      dir.cleanup();
     }
     // the path is one the option documents
     const help = OPTION_TABLE.find((o) => o.long === 'status-addr')?.help ?? '';
@@ -542,22 +541,19 @@ describe('docker/kubernetes/deployment.yaml', () => {
   it('the real status endpoint answers /prestop: it stops the app and answers when it has exited', async () => {
     const { container } = load();
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'gi-token-'));
+    const dir = tempDir();
     const token = 'a-token-the-test-chose-1234';
-    writeFileSync(join(dir, 'token'), token, { mode: 0o400 });
-    const init = spawn(BINARY, ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', join(dir, 'token'), '--', 'sleep', '30'], { stdio: 'ignore' });
+    const init = spawn(BINARY, ['--status-addr', `127.0.0.1:${port}`, '--prestop-token-file', tokenFile(dir.path, token), '--', 'sleep', '30'], { stdio: 'ignore' });
     try {
       const exited = new Promise<number | null>((r) => init.on('close', r));
       await waitFor('the status endpoint', async () => (await httpGet(port, '/readyz', 500)).status === 200);
       const headers = Object.fromEntries((container.lifecycle?.preStop?.httpGet?.httpHeaders ?? []).map((h) => [h.name, h.value.replace(/^Bearer .*/, `Bearer ${token}`)]));
-      const hook = await new Promise<number | undefined>((resolve, reject) => {
-        get({ host: '127.0.0.1', port, path: container.lifecycle?.preStop?.httpGet?.path, headers, agent: false }, (res) => (res.resume(), resolve(res.statusCode))).on('error', reject);
-      });
-      expect(hook).toBe(200);
+      const hook = await ask(port, container.lifecycle?.preStop?.httpGet?.path as string, { headers, timeoutMs: 10_000 });
+      expect(hook.status).toBe(200);
       expect(await exited).toBe(143); // sleep ended by the TERM of the stop step
     } finally {
       init.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      dir.cleanup();
     }
   });
 
