@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBundle, killTree, type Bundle, pid1Available, readText, sleep, waitFor } from './harness.js';
-import { BUNDLE_INIT as INIT, ENTER, IMAGE_ENV, PACKAGE_VERSION, SIGNAL_APP, UNSHARE, bundleRootMissing, childrenOfAllThreads, makeScratchRoot, type ScratchRoot } from './forms.js';
+import { BUNDLE_INIT as INIT, ENTER, IMAGE_ENV, PACKAGE_VERSION, SIGNAL_APP, UNSHARE, bundleRootMissing, childrenOfAllThreads, makeScratchRoot, usr1HupTerm, type ScratchRoot } from './forms.js';
 
 function requirements(): boolean {
   if (!pid1Available()) return false; // throws under CI
@@ -140,15 +140,7 @@ describe.skipIf(!canRun)('portable bundle in an empty read-only root (scratch)',
     });
 
     it.skipIf(withProc)('forwards signals to the app and stops it with the received stop signal', async () => {
-      const init = startInRoot(withProc, ['--', '/bin/sh', '-c', SIGNAL_APP]);
-      const pid = await init.initPid();
-      await waitFor('the app to be ready', () => init.stdout().includes('ready'));
-      process.kill(pid, 'SIGUSR1');
-      await waitFor('USR1 to reach the app', () => init.stdout().includes('got=USR1'));
-      process.kill(pid, 'SIGHUP');
-      await waitFor('HUP to reach the app', () => init.stdout().includes('got=HUP'));
-      process.kill(pid, 'SIGTERM');
-      const r = await init.result;
+      const r = await usr1HupTerm(startInRoot(withProc, ['--', '/bin/sh', '-c', SIGNAL_APP]));
       expect(r.timedOut).toBe(false);
       expect(r.stdout.split('\n').filter(Boolean)).toEqual(['ready', 'got=USR1', 'got=HUP', 'got=TERM']);
       expect(r.code).toBe(42);

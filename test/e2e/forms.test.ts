@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, killAll, pid1Available, readText, waitFor, type Mode } from './harness.js';
 import {
-  PACKAGE_VERSION, SIGNAL_APP, admittedMajors, bundleInScratchRoot, bundleRootMissing, childrenOfAllThreads, npmOnNode, singleExecutable, type Form,
+  PACKAGE_VERSION, SIGNAL_APP, admittedMajors, bundleInScratchRoot, bundleRootMissing, childrenOfAllThreads, npmOnNode, singleExecutable, usr1HupTerm, type Form,
 } from './forms.js';
 
 afterEach(killAll);
@@ -60,15 +60,7 @@ describe.each(FORMS)('%s', (_label, setUp, skip) => {
     });
 
     it.skipIf(skip)('forwards signals to the app, and stops it with the stop signal', async () => {
-      const init = form.start(mode, ['--', 'sh', '-c', SIGNAL_APP]);
-      const pid = await init.initPid();
-      await waitFor('the app to be ready', () => init.stdout().includes('ready'));
-      process.kill(pid, 'SIGUSR1');
-      await waitFor('USR1 to reach the app', () => init.stdout().includes('got=USR1'));
-      process.kill(pid, 'SIGHUP');
-      await waitFor('HUP to reach the app', () => init.stdout().includes('got=HUP'));
-      process.kill(pid, 'SIGTERM');
-      const r = await init.result;
+      const r = await usr1HupTerm(form.start(mode, ['--', 'sh', '-c', SIGNAL_APP]));
       expect(r.timedOut).toBe(false);
       expect(r.stdout.toString().split('\n').filter(Boolean)).toEqual(['ready', 'got=USR1', 'got=HUP', 'got=TERM']);
       expect(r.code).toBe(42);

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BINARY, ROOT, cleanEnv, ensureBundle, readText, start, tempDir, type Mode, type RunOptions, type Started } from './harness.js';
+import { BINARY, ROOT, cleanEnv, ensureBundle, readText, start, tempDir, waitFor, type Mode, type RunOptions, type Started } from './harness.js';
 
 export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find(existsSync);
 export const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync) ?? 'unshare';
@@ -25,6 +25,21 @@ export const SIGNAL_APP = [
   'echo ready',
   'while :; do sleep 0.05; done',
 ].join('; ');
+
+/**
+ * SIGNAL_APP under `init`, once ready: USR1, then HUP once the app has it, then TERM once it has
+ * that; how the init ended.
+ */
+export async function usr1HupTerm<R>(init: { initPid(): Promise<number>; stdout(): string; result: Promise<R> }): Promise<R> {
+  const pid = await init.initPid();
+  await waitFor('the app to be ready', () => init.stdout().includes('ready'));
+  for (const [signal, got] of [['SIGUSR1', 'got=USR1'], ['SIGHUP', 'got=HUP']] as const) {
+    process.kill(pid, signal);
+    await waitFor(`${signal} to reach the app`, () => init.stdout().includes(got));
+  }
+  process.kill(pid, 'SIGTERM');
+  return init.result;
+}
 
 export interface Form {
   /** what --version calls it (the npm form adds the node version) */
